@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from api.deps import AssistantDep, CallerDep
+from graphs.assistant import ChatAnswer
+
+router = APIRouter(prefix="/v1/chat", tags=["chat"])
+
+
+class ChatRequest(BaseModel):
+    message: str = Field(max_length=100_000, description="The question, in plain language.")
+
+
+@router.post("", response_model=ChatAnswer, summary="Ask a question, get the whole answer")
+async def chat(body: ChatRequest, assistant: AssistantDep, caller: CallerDep) -> ChatAnswer:
+    return await assistant.ask(body.message, caller)
+
+
+@router.post(
+    "/stream",
+    summary="Ask a question, follow the answer as server-sent events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def chat_stream(body: ChatRequest, assistant: AssistantDep, caller: CallerDep):
+    async def events() -> AsyncIterator[str]:
+        async for event in assistant.stream(body.message, caller):
+            yield f"event: {event.event}\ndata: {json.dumps(event.data)}\n\n"
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )

@@ -1,0 +1,79 @@
+"""What `trading-assist doctor` checks: each configured part, and whether it answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import text
+
+from services.db.engines import make_engine, make_replica_engine
+from services.db.migrate import is_current
+from services.llm.model_files import MODELS, model_path
+from services.settings import LLMProvider, Settings
+
+
+@dataclass(frozen=True)
+class Check:
+    part: str
+    configured: str
+    ok: bool
+    status: str
+
+
+def _database(settings: Settings) -> Check:
+    engine = make_engine(settings.database_url)
+    try:
+        ok = is_current(engine)
+        return Check("database", engine.url.render_as_string(), ok,
+                     "ok" if ok else "no schema: run `trading-assist demo-data`")  # fmt: skip
+    except Exception as exc:  # any driver error means: not reachable
+        return Check("database", settings.database_url, False, str(exc).splitlines()[0])
+    finally:
+        engine.dispose()
+
+
+def _replica(settings: Settings) -> Check:
+    engine = make_replica_engine(settings.read_replica_url, settings.sql_timeout_s)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return Check("read replica", settings.read_replica_url, True, "ok")
+    except Exception as exc:  # any driver error means: not reachable
+        return Check("read replica", settings.read_replica_url, False, str(exc).splitlines()[0])
+    finally:
+        engine.dispose()
+
+
+def _model(settings: Settings) -> Check:
+    if settings.llm_provider is LLMProvider.OPENAI_COMPATIBLE:
+        try:
+            httpx.get(f"{settings.llm_base_url.rstrip('/')}/models", timeout=5).raise_for_status()
+            return Check("local model", f"{settings.llm_model_name} at {settings.llm_base_url}",
+                         True, "ok")  # fmt: skip
+        except httpx.HTTPError as exc:
+            return Check("local model", settings.llm_base_url, False, str(exc))
+    spec = MODELS[settings.embedded_model]
+    path = model_path(spec, settings.model_cache_dir)
+    return Check("local model", f"embedded {spec.name.value}", path.exists(),
+                 "ok (weights prepared)" if path.exists() else
+                 "weights missing: run `trading-assist model prepare`")  # fmt: skip
+
+
+def _unconfigured(part: str, value: str | None, embedded: str) -> Check:
+    return Check(part, value or embedded, True, "ok" if value else "embedded default")
+
+
+def diagnose(settings: Settings) -> list[Check]:
+    return [
+        _database(settings),
+        _replica(settings),
+        _model(settings),
+        _unconfigured("cloud model (OpenRouter)", "configured" if settings.openrouter_api_key
+                      else None, "not configured"),  # fmt: skip
+        _unconfigured("Ollama", settings.ollama_base_url, "not configured"),
+        _unconfigured("vector store", settings.qdrant_url, f"{settings.vector_store} on disk"),
+        _unconfigured("cache and rate limits", settings.redis_url, "in memory"),
+        Check("blob storage", settings.blob_storage_url, True, "ok"),
+        Check("message bus", settings.message_bus_url, True, "ok"),
+    ]

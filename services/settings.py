@@ -1,0 +1,135 @@
+"""Infrastructure settings: one object, read from the environment and `.env`.
+
+Every backing service has an embedded default so that the platform runs on one machine with no
+configuration at all; setting a variable switches that service to its real counterpart. Per-run
+options (who is asking, limits for one request) are not here: they travel in `CallerContext`.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class LLMProvider(StrEnum):
+    """Where the local model runs."""
+
+    EMBEDDED = "embedded"  # llama.cpp inside this process (xllamacpp)
+    OPENAI_COMPATIBLE = "openai-compatible"  # any OpenAI-compatible server at LLM_BASE_URL
+
+
+class EmbeddedModel(StrEnum):
+    QWEN_CODER_1_5B = "qwen2.5-coder-1.5b"
+    QWEN_CODER_0_5B = "qwen2.5-coder-0.5b"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "trading-assist"
+
+
+class SettingsError(RuntimeError):
+    """Raised at start when a setting is invalid; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    var_dir: Path = Field(Path("var"), description="Folder for the embedded database, blobs, indexes.")
+    database_url: str = Field(
+        "", description="Operational database (SQLAlchemy URL). Default: SQLite file in var/."
+    )
+    read_replica_url: str = Field(
+        "", description="Read replica for generated SQL. Default: the SQLite file opened mode=ro."
+    )
+
+    llm_provider: LLMProvider = LLMProvider.EMBEDDED
+    embedded_model: EmbeddedModel = EmbeddedModel.QWEN_CODER_1_5B
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible server used when LLM_PROVIDER=openai-compatible."
+    )
+    llm_model_name: str = "local"
+    llm_timeout_s: Annotated[float, Field(gt=0)] = 120.0
+    model_cache_dir: Path = Field(default_factory=_default_cache_dir)
+    llm_threads: Annotated[int, Field(ge=1)] = Field(default_factory=lambda: os.cpu_count() or 2)
+    llm_context_tokens: Annotated[int, Field(ge=2048)] = 8192
+
+    ollama_base_url: str | None = None
+    openrouter_api_key: str | None = None
+    openrouter_base_url: str = "https://openrouter.ai/api/v1"
+
+    vector_store: str = Field("faiss", pattern="^(faiss|qdrant)$")
+    qdrant_url: str | None = None
+    redis_url: str | None = Field(None, description="Unset: rate limits and caches in memory.")
+    blob_storage_url: str = Field("", description="Default: a local folder var/blobs.")
+    message_bus_url: str = Field("memory://", description="memory:// is the in-process bus.")
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+
+    max_question_chars: Annotated[int, Field(ge=10, le=20000)] = 2000
+    sql_row_limit: Annotated[int, Field(ge=1, le=100000)] = 200
+    sql_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    sql_max_retries: Annotated[int, Field(ge=0, le=5)] = 2
+
+    @field_validator("database_url", "read_replica_url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        if value:
+            try:
+                make_url(value)
+            except ArgumentError as exc:
+                raise ValueError(f"not a database URL: {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _fill_embedded_defaults(self) -> Settings:
+        # frozen model: defaults that depend on other fields are filled in place once, here
+        db_file = (self.var_dir / "trading_assist.db").resolve()
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{db_file}")
+        if not self.read_replica_url:
+            object.__setattr__(self, "read_replica_url", _read_only_twin(self.database_url))
+        if not self.blob_storage_url:
+            object.__setattr__(self, "blob_storage_url", f"file://{(self.var_dir / 'blobs').resolve()}")
+        if self.llm_provider is LLMProvider.OPENAI_COMPATIBLE and not self.llm_base_url:
+            raise ValueError("LLM_BASE_URL must be set when LLM_PROVIDER=openai-compatible")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+
+def _read_only_twin(database_url: str) -> str:
+    """The replica of an embedded SQLite database is the same file opened read-only."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return database_url
+    return f"sqlite:///file:{Path(url.database).resolve()}?mode=ro&uri=true"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's report into one message that names each bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(f"invalid settings: {problems}") from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,62 @@
+"""The Chainlit chat UI. It shows each step as it happens: the SQL that ran, the rows, the
+answer. Loaded by Chainlit from this file; the assistant comes from the hosting process."""
+
+from __future__ import annotations
+
+import chainlit as cl
+from chainlit.input_widget import TextInput
+
+from graphs.assistant import shared
+from services.errors import AssistantError
+
+WELCOME = (
+    "Ask me about accounts, orders, positions, transactions, payments, subscriptions or KYC "
+    "status. Open the settings to act as a demo user; otherwise you are the operator."
+)
+
+
+@cl.on_chat_start
+async def start() -> None:
+    await cl.ChatSettings(
+        [TextInput(id="user_id", label="Act as user id (demo)", initial="", placeholder="operator")]
+    ).send()
+    await cl.Message(content=WELCOME).send()
+
+
+@cl.on_settings_update
+async def settings_update(values: dict) -> None:
+    cl.user_session.set("user_id", (values.get("user_id") or "").strip())
+
+
+def _markdown_table(columns: list[dict], rows: list[list]) -> str:
+    header = "| " + " | ".join(c["name"] for c in columns) + " |"
+    rule = "|" + "---|" * len(columns)
+    body = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows[:50]]
+    return "\n".join([header, rule, *body])
+
+
+@cl.on_message
+async def answer(message: cl.Message) -> None:
+    assistant = shared()
+    raw_user = cl.user_session.get("user_id") or ""
+    try:
+        caller = assistant.caller(int(raw_user) if raw_user else None)
+    except ValueError:
+        await cl.Message(content="The user id in the settings must be a number.").send()
+        return
+    except AssistantError as exc:
+        await cl.Message(content=f"**{exc.message}**").send()
+        return
+    reply = cl.Message(content="")
+    async for event in assistant.stream(message.content, caller):
+        if event.event == "sql":
+            async with cl.Step(name="SQL", type="tool", language="sql") as step:
+                step.output = event.data["sql"]
+        elif event.event == "rows" and event.data["rows"]:
+            async with cl.Step(name="Rows", type="tool") as step:
+                step.output = _markdown_table(event.data["columns"], event.data["rows"])
+        elif event.event == "answer":
+            reply.content = event.data["answer"]
+        elif event.event == "error":
+            reply.content = f"**Sorry:** {event.data['message']}"
+    await reply.send()
