@@ -22,7 +22,7 @@ SCOPE_STAFF = "- You are answering for a staff member who may see every customer
 
 SQL_RETRY = (
     "That query cannot be used: {problem}\n"
-    "Write a corrected query for the same question. Reply with JSON {{\"sql\": \"...\"}}."
+    'Write a corrected query for the same question. Reply with JSON {{"sql": "..."}}.'
 )
 
 ANSWER_SYSTEM = (
@@ -34,6 +34,6 @@ ANSWER_USER = "Question: {question}\nResult columns: {columns}\nResult rows: {ro
 
 GENERAL_ANSWER = (
     "I can answer questions about your accounts, orders, positions, transactions, payments, "
-    "subscriptions and KYC status, for example \"How many open orders do I have?\" or "
-    "\"What is my cash balance?\"."
+    'subscriptions and KYC status, for example "How many open orders do I have?" or '
+    '"What is my cash balance?".'
 )

@@ -19,7 +19,9 @@ AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 
 def get_caller(
     assistant: AssistantDep,
-    x_user_id: Annotated[int | None, Header(description="Local auth: the acting user's id.")] = None,
+    x_user_id: Annotated[
+        int | None, Header(description="Local auth: the acting user's id.")
+    ] = None,
 ) -> Caller:
     """Local auth mode (the embedded default, bound to 127.0.0.1): the X-User-Id header names
     the user and their role comes from the database; without it the caller is the operator."""

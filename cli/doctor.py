@@ -25,8 +25,12 @@ def _database(settings: Settings) -> Check:
     engine = make_engine(settings.database_url)
     try:
         ok = is_current(engine)
-        return Check("database", engine.url.render_as_string(), ok,
-                     "ok" if ok else "no schema: run `trading-assist demo-data`")  # fmt: skip
+        return Check(
+            "database",
+            engine.url.render_as_string(),
+            ok,
+            "ok" if ok else "no schema: run `trading-assist demo-data`",
+        )
     except Exception as exc:  # any driver error means: not reachable
         return Check("database", settings.database_url, False, str(exc).splitlines()[0])
     finally:
@@ -49,15 +53,21 @@ def _model(settings: Settings) -> Check:
     if settings.llm_provider is LLMProvider.OPENAI_COMPATIBLE:
         try:
             httpx.get(f"{settings.llm_base_url.rstrip('/')}/models", timeout=5).raise_for_status()
-            return Check("local model", f"{settings.llm_model_name} at {settings.llm_base_url}",
-                         True, "ok")  # fmt: skip
+            return Check(
+                "local model", f"{settings.llm_model_name} at {settings.llm_base_url}", True, "ok"
+            )
         except httpx.HTTPError as exc:
             return Check("local model", settings.llm_base_url, False, str(exc))
     spec = MODELS[settings.embedded_model]
     path = model_path(spec, settings.model_cache_dir)
-    return Check("local model", f"embedded {spec.name.value}", path.exists(),
-                 "ok (weights prepared)" if path.exists() else
-                 "weights missing: run `trading-assist model prepare`")  # fmt: skip
+    return Check(
+        "local model",
+        f"embedded {spec.name.value}",
+        path.exists(),
+        "ok (weights prepared)"
+        if path.exists()
+        else "weights missing: run `trading-assist model prepare`",
+    )
 
 
 def _unconfigured(part: str, value: str | None, embedded: str) -> Check:
@@ -69,8 +79,11 @@ def diagnose(settings: Settings) -> list[Check]:
         _database(settings),
         _replica(settings),
         _model(settings),
-        _unconfigured("cloud model (OpenRouter)", "configured" if settings.openrouter_api_key
-                      else None, "not configured"),  # fmt: skip
+        _unconfigured(
+            "cloud model (OpenRouter)",
+            "configured" if settings.openrouter_api_key else None,
+            "not configured",
+        ),
         _unconfigured("Ollama", settings.ollama_base_url, "not configured"),
         _unconfigured("vector store", settings.qdrant_url, f"{settings.vector_store} on disk"),
         _unconfigured("cache and rate limits", settings.redis_url, "in memory"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import signal
 import sys
 from datetime import date
 from typing import Annotated
@@ -17,11 +16,14 @@ from rich.table import Table
 from services.errors import AssistantError
 from services.settings import Settings, SettingsError, get_settings
 
-app = typer.Typer(help="Trading AI Assist: ask about trading data in plain language.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
+app = typer.Typer(
+    help="Trading AI Assist: ask about trading data in plain language.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 model_app = typer.Typer(help="The embedded model's weights.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _settings() -> Settings:
@@ -31,10 +33,11 @@ def _settings() -> Settings:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     logging.basicConfig(
-        level=settings.log_level, stream=sys.stderr,
+        level=settings.log_level,
+        stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )  # fmt: skip
-    for noisy in ("httpx", "httpcore", "openai", "chainlit", "engineio", "socketio"):
+    )
+    for noisy in ("httpx", "httpx2", "httpcore", "openai", "chainlit", "engineio", "socketio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return settings
 
@@ -69,18 +72,26 @@ def model_prepare() -> None:
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in plain language.")],
-    user_id: Annotated[int | None, typer.Option(help="Ask as this user (default: operator).")] = None,
+    user_id: Annotated[
+        int | None, typer.Option(help="Ask as this user (default: operator).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """Answer one question with the local model and print the answer, the SQL and the rows."""
     from graphs.assistant import Assistant
+    from services.db.engines import make_engine
+    from services.db.migrate import require_schema
     from services.llm.local import LocalModel
+    from services.users import caller_for
 
     settings = _settings()
     local = LocalModel(settings)
+    engine = make_engine(settings.database_url)
     try:
+        require_schema(engine)  # refuse bad input before paying for the model's start
+        caller = caller_for(engine, user_id)
+        engine.dispose()
         assistant = Assistant(settings, local.start(), model_description=local.description)
-        caller = assistant.caller(user_id)
         answer = asyncio.run(assistant.ask(question, caller))
     except AssistantError as exc:
         if as_json:
@@ -91,6 +102,7 @@ def ask(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
     finally:
+        engine.dispose()
         local.close()
     if as_json:
         print(answer.model_dump_json(indent=2))
@@ -128,19 +140,27 @@ def run(
     except RuntimeError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
-    server = uvicorn.Server(uvicorn.Config(
-        build_server_app(assistant), host=host, port=port, log_level="warning",
-    ))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build_server_app(assistant),
+            host=host,
+            port=port,
+            log_level="warning",
+        )
+    )
     base = f"http://{host}:{port}"
     console.print(f"[green]Trading AI Assist is up[/green] ({local.description})")
-    console.print(f"  chat UI   {base}/chat\n  API docs  {base}/docs\n  chat API  POST {base}/v1/chat")
+    console.print(
+        f"  chat UI   {base}/chat\n  API docs  {base}/docs\n  chat API  POST {base}/v1/chat"
+    )
     console.print("Press Ctrl-C to stop.")
     try:
         server.run()
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the Ctrl-C it handled once it has shut down cleanly
     finally:
         assistant.close()
         local.close()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
     console.print("stopped")
 
 

@@ -13,6 +13,17 @@ from graphs.assistant import Assistant, share
 UI_DIR = Path(__file__).resolve().parent.parent / "ui"
 
 
+def _serve_chat_without_redirect(app: FastAPI) -> None:
+    """`/chat` answers like `/chat/` (Starlette would redirect); the UI's assets are absolute."""
+
+    @app.middleware("http")
+    async def chat_root(request, call_next):  # noqa: ANN001 - Starlette middleware signature
+        if request.scope["path"] == "/chat":
+            request.scope["path"] = "/chat/"
+            request.scope["raw_path"] = b"/chat/"
+        return await call_next(request)
+
+
 def build_server_app(assistant: Assistant) -> FastAPI:
     # Chainlit reads its config and theme from its app root, fixed before it is imported
     os.environ.setdefault("CHAINLIT_APP_ROOT", str(UI_DIR))
@@ -21,4 +32,5 @@ def build_server_app(assistant: Assistant) -> FastAPI:
     share(assistant)
     app = create_app(assistant)
     mount_chainlit(app=app, target=str(UI_DIR / "app.py"), path="/chat")
+    _serve_chat_without_redirect(app)
     return app

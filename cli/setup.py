@@ -17,7 +17,9 @@ from services.demo_data.generator import DemoSummary, load_demo_data
 from services.llm.model_files import MODELS, model_path, prepare
 from services.settings import LLMProvider, Settings
 
-MARKET_SAMPLE = Path(__file__).resolve().parents[2] / "shared/eval-data/market/trading_sample.sqlite"
+MARKET_SAMPLE = (
+    Path(__file__).resolve().parents[2] / "shared/eval-data/market/trading_sample.sqlite"
+)
 
 
 def demo_docs_dir(settings: Settings) -> Path:
@@ -62,9 +64,13 @@ def ensure_model(settings: Settings, console: Console) -> None:
     spec = MODELS[settings.embedded_model]
     verb = "verifying" if model_path(spec, settings.model_cache_dir).exists() else "preparing"
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-        TimeRemainingColumn(), console=console, transient=True,
-    ) as progress:  # fmt: skip
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task(f"{verb} {spec.name.value}", total=None)
         path = prepare(
             spec,

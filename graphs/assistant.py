@@ -20,8 +20,8 @@ from agents.sql_agent import SqlAgent
 from graphs.chat.graph import build_chat_graph
 from graphs.chat.state import ChatContext, ChatState
 from services import audit
-from services.db.engines import make_engine, make_replica_engine, sqlite_file
-from services.db.migrate import is_current
+from services.db.engines import make_engine, make_replica_engine
+from services.db.migrate import require_schema
 from services.db.models import Base
 from services.errors import AssistantError
 from services.identity import Caller
@@ -61,9 +61,13 @@ class Assistant:
         self.settings = settings
         self.model_description = model_description or type(llm).__name__
         self.engine: Engine = make_engine(settings.database_url)
-        self.replica: Engine = make_replica_engine(settings.read_replica_url, settings.sql_timeout_s)
+        self.replica: Engine = make_replica_engine(
+            settings.read_replica_url, settings.sql_timeout_s
+        )
         self.policy = policy or platform_policy(settings.sql_row_limit)
-        dialect = "postgres" if self.engine.dialect.name == "postgresql" else self.engine.dialect.name
+        dialect = (
+            "postgres" if self.engine.dialect.name == "postgresql" else self.engine.dialect.name
+        )
         self.sql_agent = SqlAgent(
             llm,
             policy=self.policy,
@@ -78,12 +82,7 @@ class Assistant:
 
     # -- checks ----------------------------------------------------------------------------
     def ensure_database(self) -> None:
-        db_file = sqlite_file(self.settings.database_url)
-        if (db_file is not None and not db_file.exists()) or not is_current(self.engine):
-            raise AssistantError(
-                "database_missing",
-                "the database is missing or has no schema; run `trading-assist demo-data`",
-            )
+        require_schema(self.engine)
 
     def caller(self, user_id: int | None) -> Caller:
         self.ensure_database()
@@ -127,15 +126,24 @@ class Assistant:
                     for event in _events_for(node, change or {}):
                         yield event
         except AssistantError as exc:
-            await self._audit(caller, "chat.answer", "rejected", question=question, code=exc.code,
-                              error=exc.message)  # fmt: skip
+            await self._audit(
+                caller,
+                "chat.answer",
+                "rejected",
+                question=question,
+                code=exc.code,
+                error=exc.message,
+            )
             yield ChatEvent(event="error", data=exc.body().model_dump())
             return
         except Exception as exc:
             log.exception("chat failed")
             await self._audit(caller, "chat.answer", "error", question=question, error=repr(exc))
-            message = "the local model is unavailable" if _is_connection_error(exc) else (
-                "something went wrong while answering; the error was logged")  # fmt: skip
+            message = (
+                "the local model is unavailable"
+                if _is_connection_error(exc)
+                else ("something went wrong while answering; the error was logged")
+            )
             code = "model_unavailable" if _is_connection_error(exc) else "internal_error"
             yield ChatEvent(event="error", data={"code": code, "message": message})
             return
@@ -150,8 +158,15 @@ class Assistant:
             attempts=outcome.attempts if outcome else 0,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )
-        await self._audit(caller, "chat.answer", "ok", question=question, sql=answer.sql,
-                          rows=len(answer.rows), elapsed_ms=answer.elapsed_ms)  # fmt: skip
+        await self._audit(
+            caller,
+            "chat.answer",
+            "ok",
+            question=question,
+            sql=answer.sql,
+            rows=len(answer.rows),
+            elapsed_ms=answer.elapsed_ms,
+        )
         yield ChatEvent(event="done", data=answer.model_dump(mode="json"))
 
     async def _audit(self, caller: Caller, action: str, outcome: str, **detail: Any) -> None:

@@ -43,7 +43,9 @@ class SettingsError(RuntimeError):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
-    var_dir: Path = Field(Path("var"), description="Folder for the embedded database, blobs, indexes.")
+    var_dir: Path = Field(
+        Path("var"), description="Folder for the embedded database, blobs, indexes."
+    )
     database_url: str = Field(
         "", description="Operational database (SQLAlchemy URL). Default: SQLite file in var/."
     )
@@ -100,7 +102,9 @@ class Settings(BaseSettings):
         if not self.read_replica_url:
             object.__setattr__(self, "read_replica_url", _read_only_twin(self.database_url))
         if not self.blob_storage_url:
-            object.__setattr__(self, "blob_storage_url", f"file://{(self.var_dir / 'blobs').resolve()}")
+            object.__setattr__(
+                self, "blob_storage_url", f"file://{(self.var_dir / 'blobs').resolve()}"
+            )
         if self.llm_provider is LLMProvider.OPENAI_COMPATIBLE and not self.llm_base_url:
             raise ValueError("LLM_BASE_URL must be set when LLM_PROVIDER=openai-compatible")
         return self

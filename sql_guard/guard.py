@@ -1,12 +1,12 @@
 """The one entry point: check a statement, and rewrite it when it passes.
 
-    >>> from services.identity import Caller, Role
-    >>> from sql_guard.policy import open_policy
-    >>> policy = open_policy({"t": {"a": "INT"}}, max_rows=10)
-    >>> check("SELECT a FROM t", policy=policy, caller=Caller(role=Role.ADMIN)).sql
-    'SELECT a FROM t LIMIT 10'
-    >>> check("DROP TABLE t", policy=policy, caller=Caller(role=Role.ADMIN)).reasons[0].code
-    'not_select'
+>>> from services.identity import Caller, Role
+>>> from sql_guard.policy import open_policy
+>>> policy = open_policy({"t": {"a": "INT"}}, max_rows=10)
+>>> check("SELECT a FROM t", policy=policy, caller=Caller(role=Role.ADMIN)).sql
+'SELECT a FROM t LIMIT 10'
+>>> check("DROP TABLE t", policy=policy, caller=Caller(role=Role.ADMIN)).reasons[0].code
+'not_select'
 """
 
 from __future__ import annotations

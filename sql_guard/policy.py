@@ -67,9 +67,10 @@ def policy_from_metadata(metadata: MetaData, max_rows: int = 200) -> Policy:
         elif "user_id" in table.columns:
             owners[table.name] = "user_id"
         marked = [
-            c.name for c in table.columns
+            c.name
+            for c in table.columns
             if "(personal data)" in (c.comment or "") or "(payment data)" in (c.comment or "")
-        ]  # fmt: skip
+        ]
         if marked:
             sensitive[table.name] = marked
     customer_tables = sorted(set(owners) | {"market_prices"})

@@ -10,15 +10,14 @@ def scope_rows(tree: exp.Expression, owners: dict[str, str], user_id: int, ctes:
     set operations), with a derived table holding only the user's rows under the same name.
 
     >>> import sqlglot
-    >>> t = sqlglot.parse_one("SELECT COUNT(*) FROM orders o JOIN users ON users.id = o.user_id")
-    >>> scope_rows(t, {"orders": "user_id", "users": "id"}, 7, set())
+    >>> t = sqlglot.parse_one("SELECT COUNT(*) FROM orders o WHERE o.status = 'open'")
+    >>> scope_rows(t, {"orders": "user_id"}, 7, set())
     >>> print(t.sql())
-    SELECT COUNT(*) FROM (SELECT * FROM orders WHERE user_id = 7) AS o JOIN (SELECT * FROM users WHERE id = 7) AS users ON users.id = o.user_id
+    SELECT COUNT(*) FROM (SELECT * FROM orders WHERE user_id = 7) AS o WHERE o.status = 'open'
     """
     targets = [
-        t for t in tree.find_all(exp.Table)
-        if t.name in owners and not t.db and not (t.name in ctes)
-    ]  # fmt: skip
+        t for t in tree.find_all(exp.Table) if t.name in owners and not t.db and t.name not in ctes
+    ]
     for table in targets:
         alias = table.alias_or_name
         owner = owners[table.name]

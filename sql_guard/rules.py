@@ -23,12 +23,39 @@ from sql_guard.verdict import Reason
 READ_ROOTS = (exp.Select, exp.SetOperation, exp.Subquery)
 
 WRITE_NODES: tuple[type[exp.Expression], ...] = (
-    exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter,
-    exp.TruncateTable, exp.Command, exp.Into, exp.Lock, exp.Copy, exp.Set, exp.Transaction,
-    exp.Commit, exp.Rollback, exp.Pragma, exp.Attach, exp.Detach, exp.Use, exp.Grant,
-    exp.Revoke, exp.Analyze, exp.Describe, exp.LoadData, exp.Kill, exp.Cache, exp.Uncache,
-    exp.Refresh, exp.Summarize, exp.Export, exp.Execute,
-)  # fmt: skip
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Merge,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.TruncateTable,
+    exp.Command,
+    exp.Into,
+    exp.Lock,
+    exp.Copy,
+    exp.Set,
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+    exp.Pragma,
+    exp.Attach,
+    exp.Detach,
+    exp.Use,
+    exp.Grant,
+    exp.Revoke,
+    exp.Analyze,
+    exp.Describe,
+    exp.LoadData,
+    exp.Kill,
+    exp.Cache,
+    exp.Uncache,
+    exp.Refresh,
+    exp.Summarize,
+    exp.Export,
+    exp.Execute,
+)
 
 DENIED_FUNCTIONS = frozenset(
     # sleeps and CPU burners
@@ -65,9 +92,10 @@ class Subject:
     def real_tables(self) -> list[exp.Table]:
         """Table references that are not CTE names."""
         return [
-            t for t in self.tree.find_all(exp.Table)
+            t
+            for t in self.tree.find_all(exp.Table)
             if not (t.name in self.cte_names and not t.db and not t.catalog)
-        ]  # fmt: skip
+        ]
 
 
 Rule = Callable[[Subject], list[Reason]]
@@ -105,10 +133,13 @@ def read_only(subject: Subject) -> list[Reason]:
 
 def denied_functions(subject: Subject) -> list[Reason]:
     """No sleeps, file or network readers, side-effecting or unbounded functions anywhere."""
-    found = sorted({
-        name for node in subject.tree.find_all(exp.Func)
-        if (name := function_name(node)) in DENIED_FUNCTIONS or name.startswith(DENIED_PREFIXES)
-    })  # fmt: skip
+    found = sorted(
+        {
+            name
+            for node in subject.tree.find_all(exp.Func)
+            if (name := function_name(node)) in DENIED_FUNCTIONS or name.startswith(DENIED_PREFIXES)
+        }
+    )
     return [
         Reason(code="denied_function", message=f"function {name}() is not allowed")
         for name in found
@@ -128,15 +159,20 @@ def allowed_tables(subject: Subject) -> list[Reason]:
             )
         elif table.db or table.catalog:
             reasons.append(
-                Reason(code="qualified_table", message=f"{table.sql()}: use unqualified table names")
+                Reason(
+                    code="qualified_table", message=f"{table.sql()}: use unqualified table names"
+                )
             )
         elif table.name not in allowed:
             known = table.name in subject.policy.tables
-            reasons.append(Reason(
-                code="table_not_allowed" if known else "unknown_table",
-                message=f"table {table.name} is not available to the {subject.caller.role} role"
-                if known else f"no such table: {table.name}",
-            ))  # fmt: skip
+            reasons.append(
+                Reason(
+                    code="table_not_allowed" if known else "unknown_table",
+                    message=f"table {table.name} is not available to the {subject.caller.role} role"
+                    if known
+                    else f"no such table: {table.name}",
+                )
+            )
     return _unique(reasons)
 
 
@@ -160,14 +196,16 @@ def known_columns(subject: Subject) -> list[Reason]:
     for scope in traverse_scope(qualified):
         for column in scope.columns:
             source = scope.sources.get(column.table)
-            if isinstance(source, exp.Table) and column.name in subject.policy.sensitive_columns.get(
-                source.name, ()
-            ):
-                reasons.append(Reason(
-                    code="sensitive_column",
-                    message=f"{source.name}.{column.name} holds personal or payment data that "
-                    f"the {subject.caller.role} role may not read",
-                ))  # fmt: skip
+            if isinstance(
+                source, exp.Table
+            ) and column.name in subject.policy.sensitive_columns.get(source.name, ()):
+                reasons.append(
+                    Reason(
+                        code="sensitive_column",
+                        message=f"{source.name}.{column.name} holds personal or payment data that "
+                        f"the {subject.caller.role} role may not read",
+                    )
+                )
     return _unique(reasons)
 
 

@@ -32,3 +32,19 @@ def is_current(engine: Engine) -> bool:
 
     existing = set(inspect(engine).get_table_names())
     return set(Base.metadata.tables) <= existing
+
+
+def require_schema(engine: Engine) -> None:
+    """Raise a clear error when the database file is missing or has no schema.
+
+    Checked before connecting, because connecting to a missing SQLite file would create it.
+    """
+    from services.db.engines import sqlite_file
+    from services.errors import AssistantError
+
+    db_file = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if (db_file is not None and not db_file.exists()) or not is_current(engine):
+        raise AssistantError(
+            "database_missing",
+            "the database is missing or has no schema; run `trading-assist demo-data`",
+        )

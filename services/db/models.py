@@ -50,7 +50,9 @@ class User(Base):
     __table_args__ = {"comment": "People with a login: customers, support staff and admins."}
 
     id: Mapped[int] = col(Integer, primary_key=True, comment="User id.")
-    email: Mapped[str] = col(String(255), unique=True, comment="Login email address (personal data).")
+    email: Mapped[str] = col(
+        String(255), unique=True, comment="Login email address (personal data)."
+    )
     full_name: Mapped[str] = col(String(200), comment="Legal full name (personal data).")
     phone: Mapped[str | None] = col(String(40), comment="Phone number (personal data).")
     date_of_birth: Mapped[date | None] = col(Date, comment="Date of birth (personal data).")
@@ -69,7 +71,9 @@ class TradingAccount(Base):
     user_id: Mapped[int] = col(ForeignKey("users.id"), index=True, comment="Owner (users.id).")
     account_number: Mapped[str] = col(String(20), unique=True, comment="Public account number.")
     account_type: Mapped[str] = col(String(20), comment="Kind of account: cash, margin or crypto.")
-    base_currency: Mapped[str] = col(String(3), comment="Currency the account is kept in, e.g. USD.")
+    base_currency: Mapped[str] = col(
+        String(3), comment="Currency the account is kept in, e.g. USD."
+    )
     status: Mapped[str] = col(String(20), comment="Account status: active, suspended or closed.")
     cash_balance: Mapped[float] = col(Money, comment="Uninvested cash, in the base currency.")
     opened_at: Mapped[datetime] = col(DateTime, comment="When the account was opened (UTC).")
@@ -118,9 +122,7 @@ class Transaction(Base):
     order_id: Mapped[int | None] = col(
         ForeignKey("orders.id"), index=True, comment="Order that produced a fill (orders.id)."
     )
-    type: Mapped[str] = col(
-        String(20), comment="buy, sell, deposit, withdrawal, fee or dividend."
-    )
+    type: Mapped[str] = col(String(20), comment="buy, sell, deposit, withdrawal, fee or dividend.")
     symbol: Mapped[str | None] = col(String(20), comment="Instrument for buy, sell and dividend.")
     quantity: Mapped[float | None] = col(Quantity, comment="Units bought or sold.")
     price: Mapped[float | None] = col(Price, comment="Execution price per unit.")
@@ -227,9 +229,7 @@ class Document(Base):
     id: Mapped[int] = col(Integer, primary_key=True, comment="Document id.")
     title: Mapped[str] = col(String(200), comment="Human title.")
     filename: Mapped[str] = col(String(255), comment="Original file name.")
-    doc_type: Mapped[str] = col(
-        String(20), comment="fee_schedule, policy, handbook, terms or faq."
-    )
+    doc_type: Mapped[str] = col(String(20), comment="fee_schedule, policy, handbook, terms or faq.")
     visibility: Mapped[str] = col(String(20), comment="public or internal (staff only).")
     mime_type: Mapped[str] = col(String(100), comment="Media type of the file.")
     content_hash: Mapped[str] = col(String(64), comment="sha256 of the file's bytes.")

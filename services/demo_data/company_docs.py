@@ -63,8 +63,14 @@ def _parse(path: Path) -> CompanyDoc:
             blocks.append(Block("bullets", tuple(ln[2:] for ln in lines)))
         else:
             blocks.append(Block("paragraph", (" ".join(lines),)))
-    return CompanyDoc(path.stem, meta["title"], meta["doc_type"], meta["visibility"],
-                      meta["format"], tuple(blocks))  # fmt: skip
+    return CompanyDoc(
+        path.stem,
+        meta["title"],
+        meta["doc_type"],
+        meta["visibility"],
+        meta["format"],
+        tuple(blocks),
+    )
 
 
 def _cells(row: str) -> list[str]:
@@ -97,8 +103,10 @@ def render_html(doc: CompanyDoc) -> str:
     def inline(text: str) -> str:
         return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
 
-    parts = [f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-             f"<title>{html.escape(doc.title)}</title></head><body>"]  # fmt: skip
+    parts = [
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(doc.title)}</title></head><body>"
+    ]
     for block in doc.blocks:
         if block.kind in ("heading1", "heading2"):
             tag = "h1" if block.kind == "heading1" else "h2"
@@ -162,8 +170,11 @@ def render_pdf(doc: CompanyDoc, path: Path, when: datetime) -> None:
                         row.cell(cell)
         else:
             pdf.set_font("Helvetica", size=11)
-            lines = [f"- {_plain(ln)}" for ln in block.lines] if block.kind == "bullets" else [
-                _plain(block.lines[0])]  # fmt: skip
+            lines = (
+                [f"- {_plain(ln)}" for ln in block.lines]
+                if block.kind == "bullets"
+                else [_plain(block.lines[0])]
+            )
             for line in lines:
                 pdf.multi_cell(width, 6, line, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
@@ -184,9 +195,16 @@ def write_company_docs(folder: Path, when: datetime) -> list[dict]:
             path.write_text(render_html(doc), encoding="utf-8")
         else:
             path.write_text(render_markdown(doc), encoding="utf-8")
-        rows.append({
-            "id": number, "title": doc.title, "filename": path.name, "doc_type": doc.doc_type,
-            "visibility": doc.visibility, "mime_type": MIME[doc.format],
-            "content_hash": hashlib.sha256(path.read_bytes()).hexdigest(), "created_at": when,
-        })  # fmt: skip
+        rows.append(
+            {
+                "id": number,
+                "title": doc.title,
+                "filename": path.name,
+                "doc_type": doc.doc_type,
+                "visibility": doc.visibility,
+                "mime_type": MIME[doc.format],
+                "content_hash": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "created_at": when,
+            }
+        )
     return rows

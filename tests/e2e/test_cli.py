@@ -1,0 +1,74 @@
+"""`trading-assist` as a person runs it: a real process, the real model, JSON on stdout."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+BIN = Path(sys.executable).parent / "trading-assist"
+
+
+def _run(args: list[str], var_dir: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "VAR_DIR": str(var_dir), **env}
+    return subprocess.run(
+        [str(BIN), *args], capture_output=True, text=True, env=environment, timeout=600, check=False
+    )
+
+
+def test_help_everywhere(tmp_path):
+    for args in (
+        ["--help"],
+        ["ask", "--help"],
+        ["run", "--help"],
+        ["demo-data", "--help"],
+        ["doctor", "--help"],
+        ["model", "prepare", "--help"],
+    ):
+        result = _run(args, tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "Usage" in result.stdout
+
+
+@pytest.mark.model
+def test_ask_json_matches_a_direct_count(demo_settings, demo_engine):
+    result = _run(["ask", "How many users are there?", "--json"], demo_settings.var_dir)
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert {"answer", "sql", "rows"} <= body.keys()
+    with demo_engine.connect() as conn:
+        expected = conn.execute(text("SELECT COUNT(*) FROM users")).scalar_one()
+    assert body["rows"] == [[expected]]
+
+
+def test_ask_unknown_user_is_a_clear_error(demo_settings):
+    result = _run(
+        ["ask", "How many orders?", "--user-id", "777777", "--json"], demo_settings.var_dir
+    )
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {
+        "error": {"code": "unknown_user", "message": "there is no user with id 777777"}
+    }
+
+
+def test_ask_without_database_says_what_to_do(tmp_path):
+    result = _run(["ask", "How many users?"], tmp_path)
+    assert result.returncode == 1
+    assert "trading-assist demo-data" in result.stderr
+    assert not (tmp_path / "trading_assist.db").exists()  # asking created nothing
+
+
+def test_invalid_setting_stops_the_cli_with_its_name(tmp_path):
+    result = _run(["doctor"], tmp_path, PORT="not-a-port")
+    assert result.returncode == 2
+    assert "PORT" in result.stderr
+
+
+def test_doctor_reports_each_part(demo_settings):
+    result = _run(["doctor"], demo_settings.var_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for part in ("database", "read replica", "local model", "vector store", "message bus"):
+        assert part in result.stdout

@@ -1,0 +1,76 @@
+"""`trading-assist run` on a fresh folder, as `make run` starts it: real model, real server."""
+
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from tests.e2e.test_cli import BIN
+
+pytestmark = pytest.mark.model
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(var_dir, port) -> tuple[subprocess.Popen, float]:
+    import os
+
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [str(BIN), "run", "--port", str(port)],
+        env={**os.environ, "VAR_DIR": str(var_dir)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = started + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"run exited early: {process.stderr.read()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return process, time.monotonic() - started
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    process.kill()
+    raise AssertionError("run did not become healthy")
+
+
+def _stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    return stderr
+
+
+def test_run_serves_api_ui_and_answers(tmp_path):
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process, first_start = _start(tmp_path, port)
+    try:
+        assert httpx.get(f"{base}/docs").status_code == 200
+        assert httpx.get(f"{base}/chat").status_code == 200
+        response = httpx.post(
+            f"{base}/v1/chat", json={"message": "How many users are there?"}, timeout=300
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert {"answer", "sql", "rows"} <= body.keys()
+    finally:
+        stderr = _stop(process)
+    assert "demo data loaded" in stderr and f"{base}/chat" in stderr and "stopped" in stderr
+    with sqlite3.connect(tmp_path / "trading_assist.db") as conn:
+        assert body["rows"] == [[conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]]]
+
+    process, second_start = _start(tmp_path, port)
+    stderr = _stop(process)
+    assert "database ready" in stderr  # the second start reuses the data it made
+    assert second_start < first_start
