@@ -1,29 +1,43 @@
-"""Prompt text only. The stable part (schema) comes first so llama.cpp can reuse its cache;
-what changes per request (the question) comes last."""
+"""Prompt text only. The stable part (the schema) comes first so llama.cpp can reuse its cache;
+what changes per request (examples, the question) comes last."""
 
-SQL_SYSTEM = """You write SQLite queries for a brokerage's operational database.
+SQL_SYSTEM = """You write {dialect} queries that answer questions about a database.
 
-Schema (each column is followed by a comment saying what it holds):
+Database schema:
 {schema}
 
 Rules:
-- Reply with JSON {{"sql": "..."}} holding exactly one read-only SELECT statement for SQLite.
-- Use only the tables and columns in the schema; join through the id columns.
-- Use the exact status and type values listed in the comments.
-- Dates are stored as text 'YYYY-MM-DD HH:MM:SS'; use date('now', ...) and strftime for ranges.
+- Reply with JSON {{"sql": "..."}} holding exactly one read-only SELECT statement.
+- Use only the tables and columns above, each column from the table that has it. When a query \
+uses several tables, give each an alias, qualify every column, and join on the foreign keys.
+- Return only the columns the question asks for, in the order it asks.
+- Compare text with the exact values listed in the schema.
+{notes}"""
+
+PLATFORM_NOTES = """- Timestamps are stored as text 'YYYY-MM-DD HH:MM:SS'; use \
+date('now', ...) and strftime for date ranges.
+- Open orders are those with status 'open' or 'partially_filled'.
 - Give result columns short, readable aliases.
-{scope}Today is {today}."""
+{scope}- Today is {today}."""
 
 SCOPE_CUSTOMER = (
     "- The tables already contain only the current customer's rows: words like 'my' or 'I' "
-    "need no user filter, and never filter on user_id or users.id.\n"
+    "need no user filter, so never filter on user_id or users.id.\n"
 )
-SCOPE_STAFF = "- You are answering for a staff member who may see every customer.\n"
+SCOPE_STAFF = "- You are answering a staff member who may see every customer.\n"
+
+QUESTION = "{instructions}Question: {question}"
+INSTRUCTIONS = "Definitions to follow: {text}\n"
 
 SQL_RETRY = (
     "That query cannot be used: {problem}\n"
     'Write a corrected query for the same question. Reply with JSON {{"sql": "..."}}.'
 )
+
+BASELINE = """{schema}
+
+Write one SQLite query that answers this question: {question}
+Reply with the SQL only."""
 
 ANSWER_SYSTEM = (
     "You state the result of a database query in one short, friendly sentence for a brokerage "

@@ -1,5 +1,11 @@
-"""Question -> SQL -> guard -> read replica, with the guard's or the database's objection fed
-back to the model (at most `max_retries` times) when a draft cannot be used."""
+"""Question -> SQL -> guard -> read replica.
+
+The steps, top to bottom: find the tables the question needs (schema linking) and similar
+verified questions (memory); reuse a verified query outright when the question is a near copy;
+otherwise have the model write one through a JSON schema, feeding the guard's or the database's
+objection back (at most `max_retries` times); optionally draw several drafts and keep the result
+most of them agree on (self-consistency).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +13,18 @@ import asyncio
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import MetaData
 
 from agents import prompts
-from agents.schema_context import render_schema
+from agents.sql_memory import REUSE_SIMILARITY, Example, SqlMemory
+from retrieval.schema_linking import SchemaLinker
+from services.catalog import Catalog
 from services.errors import AssistantError
 from services.identity import Caller
 from sql_guard.guard import check
@@ -24,6 +32,8 @@ from sql_guard.policy import Policy
 from sql_guard.runner import QueryError, QueryResult, ReplicaRunner
 
 log = logging.getLogger(__name__)
+
+DIALECT_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL", "tsql": "T-SQL", "mysql": "MySQL"}
 
 
 class SqlDraft(BaseModel):
@@ -37,10 +47,12 @@ RESPONSE_FORMAT = {
 
 
 class SqlOutcome(BaseModel):
-    draft: str = Field(description="The SQL the model wrote.")
+    draft: str = Field(description="The SQL the model wrote (or memory supplied).")
     sql: str = Field(description="The SQL that ran, after the guard's rewrites.")
     result: QueryResult
-    attempts: int
+    attempts: int = Field(description="Model calls spent on the accepted draft.")
+    source: str = Field("model", description="model, memory or vote")
+    tables: list[str] = Field(default_factory=list, description="Tables shown to the model.")
 
 
 def parse_draft(text: str) -> str:
@@ -65,63 +77,155 @@ def parse_draft(text: str) -> str:
     raise ValueError("the reply held no SQL")
 
 
+def result_key(result: QueryResult) -> tuple:
+    """Results that hold the same rows (in any order) share a key; used for voting."""
+    rows = Counter(
+        tuple(round(v, 6) if isinstance(v, float) else v for v in r) for r in result.rows
+    )
+    return tuple(sorted(rows.items(), key=repr))
+
+
+@dataclass
+class _Attempt:
+    draft: str | None
+    problem: str
+    code: str
+    outcome: SqlOutcome | None = None
+
+
 class SqlAgent:
     def __init__(
         self,
         llm: BaseChatModel,
         *,
+        catalog: Catalog,
         policy: Policy,
-        metadata: MetaData,
         runner: ReplicaRunner,
         dialect: str,
         max_retries: int,
-        today: Callable[[], date] = date.today,
+        notes: Callable[[Caller], str] = lambda _caller: "",
+        linker: SchemaLinker | None = None,
+        memory: SqlMemory | None = None,
+        samples: int = 1,
+        examples: int = 3,
     ):
         self.llm = llm.bind(response_format=RESPONSE_FORMAT)
+        self.sampler = llm.bind(response_format=RESPONSE_FORMAT, temperature=0.7)
+        self.catalog = catalog
         self.policy = policy
-        self.metadata = metadata
         self.runner = runner
         self.dialect = dialect
         self.max_retries = max_retries
-        self.today = today
+        self.notes = notes
+        self.linker = linker
+        self.memory = memory
+        self.samples = samples
+        self.examples = examples
 
-    def messages(self, question: str, caller: Caller) -> list[BaseMessage]:
-        schema = render_schema(self.metadata, self.policy, self.policy.tables_for(caller.role))
+    # -- prompt ----------------------------------------------------------------------------
+    def tables_for(self, question: str, caller: Caller) -> set[str]:
+        allowed = self.policy.tables_for(caller.role) & {t.name for t in self.catalog.tables}
+        if self.linker is None:
+            return allowed
+        return self.linker.link(question) & allowed
+
+    def messages(
+        self,
+        question: str,
+        caller: Caller,
+        tables: set[str],
+        shots: list[Example],
+        instructions: str | None = None,
+    ) -> list[BaseMessage]:
         system = prompts.SQL_SYSTEM.format(
-            schema=schema,
-            scope=prompts.SCOPE_CUSTOMER if caller.is_scoped else prompts.SCOPE_STAFF,
-            today=self.today().isoformat(),
+            dialect=DIALECT_NAMES.get(self.dialect, self.dialect),
+            schema=self.catalog.ddl(tables),
+            notes=self.notes(caller),
         )
-        return [SystemMessage(system), HumanMessage(question)]
+        messages: list[BaseMessage] = [SystemMessage(system.strip())]
+        for shot in shots:
+            messages += [
+                HumanMessage(prompts.QUESTION.format(instructions="", question=shot.question)),
+                AIMessage(json.dumps({"sql": shot.sql})),
+            ]
+        extra = prompts.INSTRUCTIONS.format(text=instructions) if instructions else ""
+        messages.append(
+            HumanMessage(prompts.QUESTION.format(instructions=extra, question=question))
+        )
+        return messages
 
-    async def answer(self, question: str, caller: Caller) -> SqlOutcome:
-        messages = self.messages(question, caller)
-        problem = "the model gave no SQL"
-        code = "model_no_sql"
-        for attempt in range(1, self.max_retries + 2):
+    # -- answering -------------------------------------------------------------------------
+    async def answer(
+        self, question: str, caller: Caller, instructions: str | None = None
+    ) -> SqlOutcome:
+        shots = self.memory.search(question, self.examples) if self.memory else []
+        if shots and shots[0].similarity >= REUSE_SIMILARITY:
+            reused = await self._try(shots[0].sql, caller, attempts=0)
+            if reused.outcome:
+                log.info("reused verified SQL for %r", question)
+                return reused.outcome.model_copy(update={"source": "memory"})
+        tables = self.tables_for(question, caller)
+        messages = self.messages(question, caller, tables, shots, instructions)
+        first = await self._with_retries(messages, caller)
+        if first.outcome is None:
+            raise AssistantError(
+                first.code, f"I could not write a query that answers this: {first.problem}"
+            )
+        outcome = first.outcome.model_copy(update={"tables": sorted(tables)})
+        if self.samples <= 1:
+            return outcome
+        return await self._vote(messages, caller, outcome)
+
+    async def _with_retries(self, messages: list[BaseMessage], caller: Caller) -> _Attempt:
+        attempt = _Attempt(None, "the model gave no SQL", "model_no_sql")
+        for number in range(1, self.max_retries + 2):
             reply = await self.llm.ainvoke(messages)
             text = str(reply.content)
             try:
                 draft = parse_draft(text)
             except ValueError:
-                problem, code = "the reply was not JSON with an sql field", "model_no_sql"
-                log.warning("attempt %d: model reply held no SQL: %.200r", attempt, text)
+                attempt = _Attempt(None, "the reply was not JSON with an sql field", "model_no_sql")
+                log.warning("attempt %d: model reply held no SQL: %.200r", number, text)
             else:
-                verdict = check(draft, policy=self.policy, caller=caller, dialect=self.dialect)
-                if verdict.allowed:
-                    try:
-                        result = await asyncio.to_thread(self.runner.run, verdict.sql)
-                        return SqlOutcome(
-                            draft=draft, sql=verdict.sql, result=result, attempts=attempt
-                        )
-                    except QueryError as exc:
-                        problem, code = f"the database said: {exc}", "sql_failed"
-                else:
-                    problem, code = verdict.explain(), "sql_rejected"
-                log.warning("attempt %d: %s rejected: %s", attempt, draft, problem)
+                attempt = await self._try(draft, caller, attempts=number)
+                if attempt.outcome:
+                    return attempt
+                log.warning("attempt %d: %s rejected: %s", number, draft, attempt.problem)
             messages = [
                 *messages,
                 AIMessage(text),
-                HumanMessage(prompts.SQL_RETRY.format(problem=problem)),
+                HumanMessage(prompts.SQL_RETRY.format(problem=attempt.problem)),
             ]
-        raise AssistantError(code, f"I could not write a query that answers this: {problem}")
+        return attempt
+
+    async def _try(self, draft: str, caller: Caller, attempts: int) -> _Attempt:
+        verdict = check(draft, policy=self.policy, caller=caller, dialect=self.dialect)
+        if not verdict.allowed:
+            return _Attempt(draft, verdict.explain(), "sql_rejected")
+        try:
+            result = await asyncio.to_thread(self.runner.run, verdict.sql)
+        except QueryError as exc:
+            return _Attempt(draft, f"the database said: {exc}", "sql_failed")
+        outcome = SqlOutcome(draft=draft, sql=verdict.sql, result=result, attempts=attempts)
+        return _Attempt(draft, "", "", outcome)
+
+    async def _vote(
+        self, messages: list[BaseMessage], caller: Caller, greedy: SqlOutcome
+    ) -> SqlOutcome:
+        """Draw more drafts at a higher temperature; keep the result most drafts agree on (the
+        greedy draft wins ties)."""
+        candidates = [greedy]
+        for _ in range(self.samples - 1):
+            try:
+                draft = parse_draft(str((await self.sampler.ainvoke(messages)).content))
+            except ValueError:
+                continue
+            tried = await self._try(draft, caller, attempts=greedy.attempts)
+            if tried.outcome:
+                candidates.append(tried.outcome)
+        votes = Counter(result_key(c.result) for c in candidates)
+        best_key, best_votes = votes.most_common(1)[0]
+        if votes[result_key(greedy.result)] == best_votes:
+            return greedy
+        winner = next(c for c in candidates if result_key(c.result) == best_key)
+        return winner.model_copy(update={"source": "vote", "tables": greedy.tables})

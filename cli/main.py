@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.eval_commands import eval_app
 from services.errors import AssistantError
 from services.settings import Settings, SettingsError, get_settings
 
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 model_app = typer.Typer(help="The embedded model's weights.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
+app.add_typer(eval_app, name="eval")
 console = Console(stderr=True, soft_wrap=True)
 
 

@@ -10,27 +10,43 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any, Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
+from agents import prompts
+from agents.chart import ChartSpec, suggest_chart
 from agents.sql_agent import SqlAgent
+from agents.sql_memory import SqlMemory
 from graphs.chat.graph import build_chat_graph
 from graphs.chat.state import ChatContext, ChatState
+from retrieval.embeddings import Embedder
+from retrieval.schema_linking import SchemaLinker
 from services import audit
+from services.catalog import catalog_from_engine, catalog_from_metadata
 from services.db.engines import make_engine, make_replica_engine
 from services.db.migrate import require_schema
 from services.db.models import Base
 from services.errors import AssistantError
 from services.identity import Caller
 from services.settings import Settings
+from services.sql_examples import add_example, load_examples
 from services.users import caller_for
-from sql_guard.policy import Policy, platform_policy
+from sql_guard.policy import platform_policy
 from sql_guard.runner import Column, ReplicaRunner
 
 log = logging.getLogger(__name__)
+
+
+def platform_notes(caller: Caller) -> str:
+    """The platform's own conventions, told to the model after the schema."""
+    return prompts.PLATFORM_NOTES.format(
+        scope=prompts.SCOPE_CUSTOMER if caller.is_scoped else prompts.SCOPE_STAFF,
+        today=date.today().isoformat(),
+    )
 
 
 class ChatAnswer(BaseModel):
@@ -39,6 +55,7 @@ class ChatAnswer(BaseModel):
     rows: list[list[Any]] = Field(default_factory=list)
     columns: list[Column] = Field(default_factory=list)
     truncated: bool = False
+    chart: ChartSpec | None = Field(None, description="How to draw the rows, when they suit it.")
     route: str
     attempts: int = 0
     elapsed_ms: float
@@ -55,30 +72,62 @@ class Assistant:
         settings: Settings,
         llm: BaseChatModel,
         *,
-        policy: Policy | None = None,
+        embedder: Embedder | None = None,
         model_description: str = "",
     ):
+        """`embedder` enables schema linking and the memory of verified questions; without it
+        (unit tests) the model sees every table it may query and no examples."""
         self.settings = settings
+        self.llm = llm
+        self.embedder = embedder
         self.model_description = model_description or type(llm).__name__
         self.engine: Engine = make_engine(settings.database_url)
         self.replica: Engine = make_replica_engine(
             settings.read_replica_url, settings.sql_timeout_s
         )
-        self.policy = policy or platform_policy(settings.sql_row_limit)
+        self.policy = platform_policy(settings.sql_row_limit)
+        self._graph = None
+        self.memory: SqlMemory | None = None
+
+    def _build(self):
+        """Built on first use: the catalog is read from the database, which must exist."""
+        settings = self.settings
+        catalog = catalog_from_engine(
+            self.replica, base=catalog_from_metadata(Base.metadata)
+        ).without({"sql_examples"})  # the agent's memory is not something users ask about
+        if self.embedder is not None:
+            self.memory = SqlMemory(
+                self.embedder,
+                load_examples(self.engine),
+                persist=lambda q, sql: add_example(self.engine, q, sql),
+            )
         dialect = (
             "postgres" if self.engine.dialect.name == "postgresql" else self.engine.dialect.name
         )
-        self.sql_agent = SqlAgent(
-            llm,
+        agent = SqlAgent(
+            self.llm,
+            catalog=catalog,
             policy=self.policy,
-            metadata=Base.metadata,
             runner=ReplicaRunner(
                 self.replica, max_rows=settings.sql_row_limit, timeout_s=settings.sql_timeout_s
             ),
             dialect=dialect,
             max_retries=settings.sql_max_retries,
+            notes=platform_notes,
+            linker=SchemaLinker(self.embedder, catalog)
+            if self.embedder is not None and settings.sql_schema_linking
+            else None,
+            memory=self.memory,
+            samples=settings.sql_samples,
+            examples=settings.sql_examples,
         )
-        self.graph = build_chat_graph(llm, self.sql_agent)
+        return build_chat_graph(self.llm, agent)
+
+    @property
+    def graph(self):
+        if self._graph is None:
+            self._graph = self._build()
+        return self._graph
 
     # -- checks ----------------------------------------------------------------------------
     def ensure_database(self) -> None:
@@ -154,6 +203,7 @@ class Assistant:
             rows=outcome.result.rows if outcome else [],
             columns=outcome.result.columns if outcome else [],
             truncated=outcome.result.truncated if outcome else False,
+            chart=suggest_chart(outcome.result) if outcome else None,
             route=state["route"],
             attempts=outcome.attempts if outcome else 0,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
@@ -168,6 +218,13 @@ class Assistant:
             elapsed_ms=answer.elapsed_ms,
         )
         yield ChatEvent(event="done", data=answer.model_dump(mode="json"))
+
+    async def remember(self, question: str, sql: str, caller: Caller) -> None:
+        """A user confirmed this SQL answered the question: keep it as a verified example."""
+        if self.memory is None:
+            raise AssistantError("feedback_unavailable", "this assistant keeps no examples")
+        await asyncio.to_thread(self.memory.remember, question.strip(), sql)
+        await self._audit(caller, "chat.feedback", "ok", question=question, sql=sql)
 
     async def _audit(self, caller: Caller, action: str, outcome: str, **detail: Any) -> None:
         try:

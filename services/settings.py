@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     sql_row_limit: Annotated[int, Field(ge=1, le=100000)] = 200
     sql_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
     sql_max_retries: Annotated[int, Field(ge=0, le=5)] = 2
+    sql_samples: Annotated[int, Field(ge=1, le=9)] = Field(
+        1, description="Drafts per question; above 1 the agreed result wins (self-consistency)."
+    )
+    sql_examples: Annotated[int, Field(ge=0, le=10)] = Field(
+        3, description="Verified similar questions shown to the model as examples."
+    )
+    sql_schema_linking: bool = Field(
+        True, description="Show the model only the tables the question seems to need."
+    )
 
     @field_validator("database_url", "read_replica_url")
     @classmethod

@@ -44,7 +44,8 @@ def scripted_sql(script: dict[str, str]):
 
     def respond(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
         if "response_format" in kwargs:
-            question = next(str(m.content) for m in messages if m.type == "human")
+            asked = [str(m.content) for m in messages if m.type == "human"][-1]
+            question = asked.split("Question: ", 1)[-1]
             return json.dumps({"sql": script[question]})
         rows = re.search(r"Result rows: (.*)", str(messages[-1].content)).group(1)
         values = re.findall(r"'([^']*)'", rows)

@@ -261,3 +261,14 @@ class AuditLog(Base):
     action: Mapped[str] = col(String(50), comment="What was done, e.g. chat.answer, sql.rejected.")
     outcome: Mapped[str] = col(String(20), comment="ok, rejected or error.")
     detail: Mapped[str] = col(Text, comment="JSON with the specifics of the event.")
+
+
+class SqlExample(Base):
+    __tablename__ = "sql_examples"
+    __table_args__ = {"comment": "Verified question and SQL pairs the SQL agent learns from."}
+
+    id: Mapped[int] = col(Integer, primary_key=True, comment="Example id.")
+    question: Mapped[str] = col(Text, comment="The question as a user asked it.")
+    sql: Mapped[str] = col(Text, comment="SQL verified to answer it.")
+    source: Mapped[str] = col(String(20), comment="seed (shipped) or feedback (a user confirmed).")
+    created_at: Mapped[datetime] = col(DateTime, comment="When it was added (UTC).")

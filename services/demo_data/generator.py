@@ -433,6 +433,18 @@ class DemoDataBuilder:
         )
 
 
+SEED_EXAMPLES = Path(__file__).with_name("sql_examples.jsonl")
+
+
+def seed_examples(when: datetime | None) -> list[dict]:
+    """The verified question -> SQL pairs shipped for the demo schema."""
+    lines = SEED_EXAMPLES.read_text(encoding="utf-8").splitlines()
+    return [
+        {"id": i, **json.loads(line), "source": "seed", "created_at": when}
+        for i, line in enumerate(lines, start=1)
+    ]
+
+
 def load_demo_data(
     engine: Engine,
     *,
@@ -446,6 +458,7 @@ def load_demo_data(
     as_of = as_of or date.today()
     rows = DemoDataBuilder(seed, as_of, users, market_sample).build()
     rows["documents"] = documents or []
+    rows["sql_examples"] = seed_examples(datetime.combine(as_of, time(0)))
     rows["audit_log"] = [
         {
             "id": 1,

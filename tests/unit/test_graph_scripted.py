@@ -50,7 +50,9 @@ async def test_customer_gets_their_own_count(make_assistant, demo_engine):
     assert answer.route == "sql" and answer.attempts == 1
     system_prompt = model.calls[0]["messages"][0].content
     assert "CREATE TABLE orders" in system_prompt
+    assert "'partially_filled'" in system_prompt  # categorical values are listed
     assert "audit_log" not in system_prompt  # customers are not shown what they cannot query
+    assert "never filter on user_id" in system_prompt
 
 
 async def test_operator_sees_every_row(make_assistant, demo_engine):

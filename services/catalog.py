@@ -1,0 +1,206 @@
+"""What a database holds, described for the model: tables, columns, types, comments, foreign
+keys and, for columns with few distinct values, those values.
+
+Built from the platform's SQLAlchemy models or reflected from any database (the evaluation runs
+on Spider's and defog's), so the SQL agent and schema linking work the same on both.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, MetaData, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+MAX_SAMPLES = 12  # a column with more distinct values than this gets none listed
+
+
+class ColumnInfo(BaseModel):
+    name: str
+    type: str
+    comment: str = ""
+    values: list[str] = Field(default_factory=list, description="All distinct values, if few.")
+
+
+class TableInfo(BaseModel):
+    name: str
+    comment: str = ""
+    columns: list[ColumnInfo]
+    foreign_keys: list[tuple[str, str, str]] = Field(
+        default_factory=list, description="(column, referred table, referred column)"
+    )
+
+
+class Catalog(BaseModel):
+    tables: list[TableInfo]
+
+    def without(self, names: set[str]) -> Catalog:
+        return Catalog(tables=[t for t in self.tables if t.name not in names])
+
+    def mapping(self) -> dict[str, dict[str, str]]:
+        """SQLGlot's schema mapping `{table: {column: type}}`."""
+        return {t.name: {c.name: c.type for c in t.columns} for t in self.tables}
+
+    def table(self, name: str) -> TableInfo:
+        return next(t for t in self.tables if t.name == name)
+
+    def neighbours(self, names: set[str]) -> set[str]:
+        """Tables joined to any of `names` by a foreign key, in either direction."""
+        linked = set()
+        for table in self.tables:
+            for _, referred, _ in table.foreign_keys:
+                if table.name in names:
+                    linked.add(referred)
+                if referred in names:
+                    linked.add(table.name)
+        return linked - names
+
+    def ddl(self, only: set[str] | None = None) -> str:
+        """CREATE TABLE statements with comments and known values, in catalog order (a stable
+        order keeps the prompt prefix cacheable).
+
+        >>> c = Catalog(tables=[TableInfo(name="t", comment="Things.", columns=[
+        ...     ColumnInfo(name="kind", type="TEXT", comment="Sort.", values=["a", "b"])])])
+        >>> print(c.ddl())
+        CREATE TABLE t ( -- Things.
+          kind TEXT -- Sort. Values: 'a', 'b'
+        );
+        """
+        blocks = []
+        for table in self.tables:
+            if only is not None and table.name not in only:
+                continue
+            head = f"CREATE TABLE {_quote(table.name)} (" + (
+                f" -- {table.comment}" if table.comment else ""
+            )
+            parts = [f"  {_quote(c.name)} {c.type}" for c in table.columns]
+            parts += [
+                f"  FOREIGN KEY ({_quote(col)}) REFERENCES {_quote(ref)}({_quote(ref_col)})"
+                for col, ref, ref_col in table.foreign_keys
+                if only is None or ref in only
+            ]
+            notes = [_note(c) for c in table.columns] + [""] * (len(parts) - len(table.columns))
+            lines = []
+            for index, (part, note) in enumerate(zip(parts, notes, strict=True)):
+                comma = "," if index < len(parts) - 1 else ""
+                lines.append(f"{part}{comma}{f' -- {note}' if note else ''}")
+            blocks.append("\n".join([head, *lines, ");"]))
+        return "\n".join(blocks)
+
+
+def _note(column: ColumnInfo) -> str:
+    values = ", ".join("'" + v.replace("'", "''") + "'" for v in column.values)
+    parts = [column.comment] if column.comment else []
+    if values:
+        parts.append(f"Values: {values}")
+    return " ".join(parts)
+
+
+def _quote(name: str) -> str:
+    return name if name.replace("_", "").isalnum() and not name[0].isdigit() else f'"{name}"'
+
+
+def _type_name(column_type) -> str:  # noqa: ANN001 - any SQLAlchemy type
+    try:
+        return str(column_type.compile()).split("(")[0].upper() or "TEXT"
+    except Exception:  # reflected types a dialect cannot render (NullType)
+        return "TEXT"
+
+
+def catalog_from_metadata(metadata: MetaData) -> Catalog:
+    tables = []
+    for table in metadata.sorted_tables:
+        columns = [
+            ColumnInfo(name=c.name, type=_type_name(c.type), comment=c.comment or "")
+            for c in table.columns
+        ]
+        fks = [(fk.parent.name, fk.column.table.name, fk.column.name) for fk in table.foreign_keys]
+        tables.append(
+            TableInfo(
+                name=table.name,
+                comment=table.comment or "",
+                columns=columns,
+                foreign_keys=sorted(fks),
+            )
+        )
+    return Catalog(tables=tables)
+
+
+def catalog_from_engine(
+    engine: Engine,
+    *,
+    descriptions: dict[str, dict[str, str]] | None = None,
+    sample_values: bool = True,
+    base: Catalog | None = None,
+) -> Catalog:
+    """Reflect tables, columns and foreign keys; list the values of low-cardinality text columns.
+
+    `descriptions` ({table: {column: text}}) adds comments a database lacks; `base` (for the
+    platform's own database) supplies comments and foreign keys that reflection may not see.
+    """
+    inspector = inspect(engine)
+    descriptions = descriptions or {}
+    known = {t.name: t for t in base.tables} if base else {}
+    tables = []
+    with engine.connect() as conn:
+        for name in inspector.get_table_names():
+            if name.startswith("sqlite_") or name == "alembic_version":
+                continue
+            prior = known.get(name)
+            prior_cols = {c.name: c for c in prior.columns} if prior else {}
+            columns = []
+            for col in inspector.get_columns(name):
+                type_name = _type_name(col["type"])
+                comment = (
+                    descriptions.get(name, {}).get(col["name"])
+                    or col.get("comment")
+                    or (prior_cols[col["name"]].comment if col["name"] in prior_cols else "")
+                    or ""
+                )
+                listable = (
+                    sample_values
+                    and type_name in ("TEXT", "VARCHAR", "CHAR", "NVARCHAR", "STRING", "")
+                    and "(personal data)" not in comment  # never put personal data in a prompt
+                    and "(payment data)" not in comment
+                )
+                values = _distinct_values(conn, name, col["name"]) if listable else []
+                columns.append(
+                    ColumnInfo(name=col["name"], type=type_name, comment=comment, values=values)
+                )
+            fks = sorted(
+                (c, fk["referred_table"], r)
+                for fk in inspector.get_foreign_keys(name)
+                for c, r in zip(fk["constrained_columns"], fk["referred_columns"], strict=False)
+                if fk.get("referred_table")
+            ) or (prior.foreign_keys if prior else [])
+            tables.append(
+                TableInfo(
+                    name=name,
+                    comment=prior.comment if prior else "",
+                    columns=columns,
+                    foreign_keys=fks,
+                )
+            )
+    return Catalog(tables=tables)
+
+
+def _distinct_values(conn, table: str, column: str) -> list[str]:  # noqa: ANN001 - Connection
+    """The values of a categorical column: few distinct ones, each repeated (a column of names
+    where every row differs is not categorical, and listing it would only cost tokens)."""
+    try:
+        total, distinct = conn.execute(
+            text(f'SELECT COUNT("{column}"), COUNT(DISTINCT "{column}") FROM "{table}"')
+        ).one()
+        if distinct == 0 or distinct > MAX_SAMPLES or total < 2 * distinct:
+            return []
+        rows = conn.execute(
+            text(f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL')
+        ).all()
+    except SQLAlchemyError:
+        log.debug("no values for %s.%s", table, column)
+        return []
+    values = [str(r[0]) for r in rows]
+    return [] if any(len(v) > 40 for v in values) else sorted(values)
