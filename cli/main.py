@@ -81,6 +81,7 @@ def ask(
 ) -> None:
     """Answer one question with the local model and print the answer, the SQL and the rows."""
     from graphs.assistant import Assistant
+    from retrieval.embeddings import Embedder
     from services.db.engines import make_engine
     from services.db.migrate import require_schema
     from services.llm.local import LocalModel
@@ -93,7 +94,9 @@ def ask(
         require_schema(engine)  # refuse bad input before paying for the model's start
         caller = caller_for(engine, user_id)
         engine.dispose()
-        assistant = Assistant(settings, local.start(), model_description=local.description)
+        assistant = Assistant(
+            settings, local.start(), embedder=Embedder(), model_description=local.description
+        )
         answer = asyncio.run(assistant.ask(question, caller))
     except AssistantError as exc:
         if as_json:
@@ -130,6 +133,7 @@ def run(
     from cli.server import build_server_app
     from cli.setup import ensure_database, ensure_model
     from graphs.assistant import Assistant
+    from retrieval.embeddings import Embedder
     from services.llm.local import LocalModel
 
     settings = _settings()
@@ -138,7 +142,9 @@ def run(
     ensure_model(settings, console)
     local = LocalModel(settings)
     try:
-        assistant = Assistant(settings, local.start(), model_description=local.description)
+        assistant = Assistant(
+            settings, local.start(), embedder=Embedder(), model_description=local.description
+        )
     except RuntimeError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None

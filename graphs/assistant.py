@@ -7,6 +7,7 @@ checks the request before the graph sees it, and writes the audit trail.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -59,6 +60,7 @@ class ChatAnswer(BaseModel):
     route: str
     attempts: int = 0
     elapsed_ms: float
+    answer_id: int | None = Field(None, description="Quote it when giving feedback.")
 
 
 class ChatEvent(BaseModel):
@@ -123,10 +125,13 @@ class Assistant:
         )
         return build_chat_graph(self.llm, agent)
 
-    @property
-    def graph(self):
+    def _ensure_built(self) -> None:
         if self._graph is None:
             self._graph = self._build()
+
+    @property
+    def graph(self):
+        self._ensure_built()
         return self._graph
 
     # -- checks ----------------------------------------------------------------------------
@@ -208,29 +213,45 @@ class Assistant:
             attempts=outcome.attempts if outcome else 0,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )
-        await self._audit(
+        answer.answer_id = await self._audit(
             caller,
             "chat.answer",
             "ok",
             question=question,
             sql=answer.sql,
+            draft=outcome.draft if outcome else None,
             rows=len(answer.rows),
             elapsed_ms=answer.elapsed_ms,
         )
         yield ChatEvent(event="done", data=answer.model_dump(mode="json"))
 
-    async def remember(self, question: str, sql: str, caller: Caller) -> None:
-        """A user confirmed this SQL answered the question: keep it as a verified example."""
-        if self.memory is None:
-            raise AssistantError("feedback_unavailable", "this assistant keeps no examples")
-        await asyncio.to_thread(self.memory.remember, question.strip(), sql)
-        await self._audit(caller, "chat.feedback", "ok", question=question, sql=sql)
+    async def remember(self, answer_id: int, caller: Caller) -> bool:
+        """The caller confirmed one of their own answers: keep its question and the SQL the
+        model wrote (before scoping) as a verified example. Only answers this assistant gave
+        can be remembered, so feedback cannot plant SQL of its own."""
+        entry = await asyncio.to_thread(audit.find, self.engine, answer_id)
+        if entry is None or (entry["action"], entry["outcome"], entry["actor_user_id"]) != (
+            "chat.answer",
+            "ok",
+            caller.user_id,
+        ):
+            raise AssistantError("unknown_answer", f"there is no answer {answer_id} of yours")
+        detail = json.loads(entry["detail"])
+        self._ensure_built()
+        if not detail.get("draft") or self.memory is None:
+            return False
+        await asyncio.to_thread(self.memory.remember, detail["question"].strip(), detail["draft"])
+        await self._audit(caller, "chat.feedback", "ok", answer_id=answer_id)
+        return True
 
-    async def _audit(self, caller: Caller, action: str, outcome: str, **detail: Any) -> None:
+    async def _audit(self, caller: Caller, action: str, outcome: str, **detail: Any) -> int | None:
         try:
-            await asyncio.to_thread(audit.record, self.engine, caller, action, outcome, **detail)
+            return await asyncio.to_thread(
+                audit.record, self.engine, caller, action, outcome, **detail
+            )
         except Exception:  # an unwritable audit table must not hide the answer or the error
             log.exception("could not write the audit record")
+            return None
 
     def close(self) -> None:
         self.engine.dispose()

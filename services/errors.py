@@ -20,6 +20,7 @@ class AssistantError(RuntimeError):
         "model_no_sql": 502,
         "sql_rejected": 422,
         "sql_failed": 422,
+        "unknown_answer": 404,
     }
 
     def __init__(self, code: str, message: str):

@@ -36,3 +36,20 @@ async def chat_stream(body: ChatRequest, assistant: AssistantDep, caller: Caller
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
     )
+
+
+class Feedback(BaseModel):
+    answer_id: int = Field(description="The answer_id of the answer being rated.")
+    helpful: bool = Field(description="Did the answer answer the question?")
+
+
+class FeedbackReceipt(BaseModel):
+    remembered: bool = Field(description="True when the answer became a verified example.")
+
+
+@router.post("/feedback", response_model=FeedbackReceipt, summary="Say whether an answer was right")
+async def feedback(body: Feedback, assistant: AssistantDep, caller: CallerDep) -> FeedbackReceipt:
+    """A helpful answer's question and SQL become a verified example the SQL agent reuses."""
+    if not body.helpful:
+        return FeedbackReceipt(remembered=False)
+    return FeedbackReceipt(remembered=await assistant.remember(body.answer_id, caller))
