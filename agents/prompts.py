@@ -28,6 +28,7 @@ SCOPE_STAFF = "- You are answering a staff member who may see every customer.\n"
 
 QUESTION = "{instructions}Question: {question}"
 INSTRUCTIONS = "Definitions to follow: {text}\n"
+LINKED = "Tables most likely needed: {tables}.\n"
 
 SQL_RETRY = (
     "That query cannot be used: {problem}\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,11 +18,14 @@ from services.errors import AssistantError
 log = logging.getLogger(__name__)
 
 
-def create_app(assistant: Assistant) -> FastAPI:
+def create_app(assistant: Assistant, *, warm_up: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.assistant = assistant
+        warming = asyncio.create_task(assistant.warm_up()) if warm_up else None
         yield
+        if warming:
+            warming.cancel()
 
     app = FastAPI(
         title="Trading AI Assist",

@@ -55,17 +55,14 @@ def eval_sql(
     questions = load_golden(golden, limit=limit, seed=seed)
     local = LocalModel(settings)
     llm = local.start()
-    done = {"n": 0, "p": 0, "b": 0}
+    tally: dict[str, list[bool]] = {"pipeline": [], "baseline": []}
 
-    def progress(piped, based) -> None:
-        done["n"] += 1
-        done["p"] += piped.correct
-        done["b"] += bool(based and based.correct)
-        mark = "ok " if piped.correct else "XX "
+    def progress(contender: str, result) -> None:  # noqa: ANN001 - QuestionResult
+        tally[contender].append(result.correct)
+        mark = "ok" if result.correct else "XX"
         console.print(
-            f"{done['n']:>4}/{len(questions)} {mark}{piped.id} {piped.latency_s:5.1f}s "
-            f"pipeline {done['p']}/{done['n']}"
-            + (f" baseline {done['b']}/{done['n']}" if based else "")
+            f"{contender:>8} {len(tally[contender]):>4}/{len(questions)} {mark} {result.id} "
+            f"{result.latency_s:5.1f}s  {sum(tally[contender])} right"
         )
 
     try:

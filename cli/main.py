@@ -150,7 +150,7 @@ def run(
         raise typer.Exit(1) from None
     server = uvicorn.Server(
         uvicorn.Config(
-            build_server_app(assistant),
+            build_server_app(assistant, warm_up=True),
             host=host,
             port=port,
             log_level="warning",
@@ -183,7 +183,7 @@ def doctor() -> None:
     for check in diagnose(settings):
         healthy &= check.ok
         status = "[green]ok[/green]" if check.ok else f"[red]{check.status}[/red]"
-        table.add_row(check.part, check.configured, status if check.ok else status)
+        table.add_row(check.part, check.configured, status)
     Console().print(table)
     raise typer.Exit(0 if healthy else 1)
 

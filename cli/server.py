@@ -24,13 +24,13 @@ def _serve_chat_without_redirect(app: FastAPI) -> None:
         return await call_next(request)
 
 
-def build_server_app(assistant: Assistant) -> FastAPI:
+def build_server_app(assistant: Assistant, *, warm_up: bool = False) -> FastAPI:
     # Chainlit reads its config and theme from its app root, fixed before it is imported
     os.environ.setdefault("CHAINLIT_APP_ROOT", str(UI_DIR))
     from chainlit.utils import mount_chainlit
 
     share(assistant)
-    app = create_app(assistant)
+    app = create_app(assistant, warm_up=warm_up)
     mount_chainlit(app=app, target=str(UI_DIR / "app.py"), path="/chat")
     _serve_chat_without_redirect(app)
     return app

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, create_engine
 
 from agents import prompts
-from agents.sql_agent import SqlAgent, parse_draft
+from agents.sql_agent import MAX_SQL_TOKENS, SqlAgent, parse_draft
 from agents.sql_memory import SqlMemory
 from evals.golden import GoldenQuestion
 from retrieval.embeddings import Embedder
@@ -247,7 +247,8 @@ async def run_baseline(llm: BaseChatModel, db: Database, q: GoldenQuestion) -> Q
     started = time.perf_counter()
     try:
         reply = await llm.ainvoke(
-            [HumanMessage(prompts.BASELINE.format(schema=db.raw_ddl, question=question))]
+            [HumanMessage(prompts.BASELINE.format(schema=db.raw_ddl, question=question))],
+            max_tokens=MAX_SQL_TOKENS,
         )
         result.predicted_sql = parse_draft(str(reply.content)).rstrip(";")
         rows = db.execute(result.predicted_sql)
@@ -299,25 +300,29 @@ async def evaluate(
     samples: int = 1,
     notes: Callable[[Caller], str] = lambda _c: "",
     memory_examples: list[tuple[str, str]] | None = None,
-    progress: Callable[[QuestionResult, QuestionResult | None], None] | None = None,
+    progress: Callable[[str, QuestionResult], None] | None = None,
 ) -> tuple[list[QuestionResult], list[QuestionResult]]:
-    """Questions run grouped by database, so each schema prefix is processed once."""
-    databases: dict[str, Database] = {}
-    agents: dict[str, SqlAgent] = {}
-    piped, based = [], []
+    """Questions run grouped by database, all pipeline runs of a database before its baseline
+    runs, so each schema prefix is processed once per contender."""
+    piped: list[QuestionResult] = []
+    based: list[QuestionResult] = []
+    by_db: dict[str, list[GoldenQuestion]] = defaultdict(list)
     for q in sorted(questions, key=lambda q: (q.db, q.id)):
-        if q.db not in databases:
-            databases[q.db] = open_database(db_dir / q.db)
-            agents[q.db] = pipeline_agent(
-                llm, databases[q.db], embedder, samples, notes, memory_examples or []
-            )
-        db = databases[q.db]
-        piped.append(await run_pipeline(agents[q.db], db, q))
-        based.append(await run_baseline(llm, db, q)) if baseline else None
-        if progress:
-            progress(piped[-1], based[-1] if baseline else None)
-    for db in databases.values():
-        db.engine.dispose()
+        by_db[q.db].append(q)
+    for name, group in by_db.items():
+        db = open_database(db_dir / name)
+        agent = pipeline_agent(llm, db, embedder, samples, notes, memory_examples or [])
+        try:
+            for q in group:
+                piped.append(await run_pipeline(agent, db, q))
+                if progress:
+                    progress("pipeline", piped[-1])
+            for q in group if baseline else []:
+                based.append(await run_baseline(llm, db, q))
+                if progress:
+                    progress("baseline", based[-1])
+        finally:
+            db.engine.dispose()
     return piped, based
 
 

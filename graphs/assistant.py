@@ -32,7 +32,7 @@ from services.db.engines import make_engine, make_replica_engine
 from services.db.migrate import require_schema
 from services.db.models import Base
 from services.errors import AssistantError
-from services.identity import Caller
+from services.identity import Caller, Role
 from services.settings import Settings
 from services.sql_examples import add_example, load_examples
 from services.users import caller_for
@@ -123,7 +123,18 @@ class Assistant:
             samples=settings.sql_samples,
             examples=settings.sql_examples,
         )
+        self.sql_agent = agent
         return build_chat_graph(self.llm, agent)
+
+    async def warm_up(self) -> None:
+        """Process the schema prompts of staff and customers once, in the background of a
+        start, so the first questions do not pay for it."""
+        self._ensure_built()
+        try:
+            for caller in (Caller(role=Role.ADMIN), Caller(user_id=0, role=Role.CUSTOMER)):
+                await self.sql_agent.warm_up(caller)
+        except Exception:  # warming is an optimisation; a failure shows up on real requests
+            log.exception("warm-up failed")
 
     def _ensure_built(self) -> None:
         if self._graph is None:

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
         1, description="Drafts per question; above 1 the agreed result wins (self-consistency)."
     )
     sql_examples: Annotated[int, Field(ge=0, le=10)] = Field(
-        3, description="Verified similar questions shown to the model as examples."
+        2, description="Verified similar questions shown to the model as examples."
     )
     sql_schema_linking: bool = Field(
         True, description="Show the model only the tables the question seems to need."

@@ -27,8 +27,13 @@ def free_port() -> int:
 
 
 class EmbeddedLlamaServer:
-    def __init__(self, model_file: Path, *, threads: int, context_tokens: int, alias: str):
+    def __init__(
+        self, model_file: Path, *, threads: int, context_tokens: int, alias: str, slots: int = 2
+    ):
+        """`slots` prompts stay cached side by side (each with `context_tokens`): the SQL
+        prompt's long schema prefix is not evicted by the short answer-writing prompt."""
         self.model_file = model_file
+        self.slots = slots
         self.threads = threads
         self.context_tokens = context_tokens
         self.alias = alias
@@ -44,8 +49,8 @@ class EmbeddedLlamaServer:
         params.model_alias = self.alias
         params.hostnames = ["127.0.0.1"]
         params.port = free_port()
-        params.n_ctx = self.context_tokens
-        params.n_parallel = 1
+        params.n_ctx = self.context_tokens * self.slots
+        params.n_parallel = self.slots
         params.cpuparams.n_threads = self.threads
         params.cpuparams_batch.n_threads = self.threads
         params.sampling.temp = 0.0

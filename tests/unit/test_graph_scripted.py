@@ -81,12 +81,12 @@ async def test_guard_objection_is_fed_back(make_assistant):
 
 
 async def test_database_error_is_fed_back(make_assistant):
-    bad = json.dumps({"sql": "SELECT json('{not json') FROM orders"})
+    bad = json.dumps({"sql": "SELECT abs(-9223372036854775808) FROM orders"})
     good = json.dumps({"sql": "SELECT COUNT(*) FROM orders"})
     assistant, model = make_assistant(replies(bad, good, "Done."))
     answer = await assistant.ask("count", assistant.caller(None))
     assert answer.attempts == 2
-    assert "the database said: malformed JSON" in model.calls[1]["messages"][-1].content
+    assert "the database said: integer overflow" in model.calls[1]["messages"][-1].content
 
 
 async def test_model_that_never_writes_sql_gets_a_clear_error(make_assistant, demo_engine):

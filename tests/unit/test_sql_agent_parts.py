@@ -1,0 +1,90 @@
+"""Schema linking, voting and the evaluation's judge, each on real data."""
+
+import json
+
+import pytest
+
+from agents.sql_agent import SqlAgent
+from retrieval.embeddings import Embedder
+from retrieval.schema_linking import SchemaLinker
+from services.catalog import catalog_from_engine, catalog_from_metadata
+from services.db.models import Base
+from services.identity import Caller, Role
+from services.llm.scripted import ScriptedChatModel
+from sql_guard.policy import platform_policy
+from sql_guard.runner import ReplicaRunner
+
+
+@pytest.fixture(scope="module")
+def catalog(demo_engine):
+    return catalog_from_engine(demo_engine, base=catalog_from_metadata(Base.metadata))
+
+
+@pytest.fixture(scope="module")
+def linker(catalog):
+    return SchemaLinker(Embedder(), catalog)
+
+
+@pytest.mark.parametrize(
+    ("question", "needed"),
+    [
+        ("How many open orders do I have?", {"orders"}),
+        ("What is the status of my KYC verification?", {"kyc_verifications"}),
+        ("Which customers pay for the premium plan?", {"subscriptions", "users"}),
+        ("What was the closing price of BTCUSD last week?", {"market_prices"}),
+        ("Show my card deposits that failed", {"payments"}),
+    ],
+)
+def test_linking_keeps_the_tables_a_question_needs(linker, catalog, question, needed):
+    linked = linker.link(question)
+    assert needed <= linked
+    assert len(linked) < len(catalog.tables)  # and leaves others out
+
+
+def test_catalog_lists_categorical_values_but_no_personal_data(catalog):
+    columns = {(t.name, c.name): c for t in catalog.tables for c in t.columns}
+    assert "partially_filled" in columns[("orders", "status")].values
+    assert columns[("users", "country")].values  # few countries, many users
+    assert columns[("users", "full_name")].values == []
+    assert ("orders", "user_id", "users", "id") in {
+        (t.name, *fk) for t in catalog.tables for fk in t.foreign_keys
+    }
+
+
+def _agent(model, catalog, demo_engine, samples):
+    return SqlAgent(
+        model,
+        catalog=catalog,
+        policy=platform_policy(),
+        runner=ReplicaRunner(demo_engine, max_rows=100, timeout_s=5),
+        dialect="sqlite",
+        max_retries=1,
+        samples=samples,
+    )
+
+
+async def test_voting_prefers_the_result_most_drafts_agree_on(catalog, demo_engine):
+    wrong = json.dumps({"sql": "SELECT COUNT(*) FROM orders WHERE status = 'open'"})
+    right = json.dumps(
+        {"sql": "SELECT COUNT(*) FROM orders WHERE status IN ('open', 'partially_filled')"}
+    )
+    right_again = json.dumps(
+        {"sql": "SELECT COUNT(id) FROM orders WHERE status = 'open' OR status = 'partially_filled'"}
+    )
+    replies = iter([wrong, right, right_again])
+    model = ScriptedChatModel(responder=lambda _m, _k: next(replies))
+    outcome = await _agent(model, catalog, demo_engine, samples=3).answer(
+        "How many open orders are there?", Caller(role=Role.ADMIN)
+    )
+    assert outcome.source == "vote"
+    assert "partially_filled" in outcome.draft
+    assert model.calls[1]["kwargs"]["temperature"] == 0.7
+
+
+async def test_greedy_draft_wins_a_tie(catalog, demo_engine):
+    replies = iter([json.dumps({"sql": "SELECT 1"}), json.dumps({"sql": "SELECT 2"})])
+    model = ScriptedChatModel(responder=lambda _m, _k: next(replies))
+    outcome = await _agent(model, catalog, demo_engine, samples=2).answer(
+        "one?", Caller(role=Role.ADMIN)
+    )
+    assert outcome.result.rows == [[1]] and outcome.source == "model"

@@ -1,0 +1,57 @@
+"""The evaluation's judge and runner, with a scripted model on a real Spider database."""
+
+import json
+from pathlib import Path
+
+from evals.golden import GoldenQuestion
+from evals.sql_eval import is_ordered, results_match, run, summarise
+from services.llm.scripted import ScriptedChatModel
+
+SPIDER = Path(__file__).resolve().parents[3] / "shared/eval-data/spider_dev/database"
+
+
+def test_judge_ignores_column_order_but_not_row_order_when_gold_orders():
+    assert results_match([("b", 2), ("a", 1)], [(1, "a"), (2, "b")], ordered=False)
+    assert not results_match([("b", 2), ("a", 1)], [(1, "a"), (2, "b")], ordered=True)
+    assert results_match([(1.00001,)], [(1.0,)], ordered=False)
+    assert not results_match([(1,), (2,)], [(1,)], ordered=False)
+    assert not results_match([(1, 2)], [(1,)], ordered=False)
+    assert is_ordered("SELECT a FROM t ORDER BY a") and not is_ordered("SELECT a FROM t")
+
+
+def test_runner_scores_pipeline_and_baseline():
+    questions = [
+        GoldenQuestion(
+            id="q1",
+            db="concert_singer/concert_singer.sqlite",
+            question="How many singers do we have?",
+            gold_sql="SELECT count(*) FROM singer",
+            category="easy",
+        ),
+        GoldenQuestion(
+            id="q2",
+            db="concert_singer/concert_singer.sqlite",
+            question="What is the average age of all singers?",
+            gold_sql="SELECT avg(age) FROM singer",
+            category="easy",
+        ),
+    ]
+
+    def respond(messages, kwargs):
+        asked = str(messages[-1].content)
+        if "response_format" in kwargs:  # the pipeline: right on q1, wrong on q2
+            sql = (
+                "SELECT COUNT(*) FROM singer"
+                if "How many" in asked
+                else "SELECT MAX(Age) FROM singer"
+            )
+            return json.dumps({"sql": sql})
+        return "SELECT count(*) FROM singer"  # the baseline always counts
+
+    piped, based = run(
+        questions, SPIDER, ScriptedChatModel(responder=respond), embedder=None, baseline=True
+    )
+    assert [r.correct for r in piped] == [True, False]
+    assert [r.correct for r in based] == [True, False]
+    summary = summarise("pipeline", piped)
+    assert summary.accuracy == 0.5 and summary.by_category["easy"]["total"] == 2
