@@ -18,17 +18,19 @@ PLATFORM_NOTES = """- Timestamps are stored as text 'YYYY-MM-DD HH:MM:SS'; use \
 date('now', ...) and strftime for date ranges.
 - Open orders are those with status 'open' or 'partially_filled'.
 - Give result columns short, readable aliases.
-{scope}- Today is {today}."""
+- Today is {today}.
+{scope}"""
 
+# The caller's line comes last: everything above it is shared by every caller of a role, so the
+# processed prompt is reused; the guard scopes a customer's rows whatever the model writes.
 SCOPE_CUSTOMER = (
-    "- The tables already contain only the current customer's rows: words like 'my' or 'I' "
-    "need no user filter, so never filter on user_id or users.id.\n"
+    "- You are answering the customer with user_id {user_id}: 'my' and 'I' mean this "
+    "customer, so filter their rows with user_id = {user_id} (in users: id = {user_id})."
 )
-SCOPE_STAFF = "- You are answering a staff member who may see every customer.\n"
+SCOPE_STAFF = "- You are answering a staff member who may see every customer."
 
 QUESTION = "{instructions}Question: {question}"
 INSTRUCTIONS = "Definitions to follow: {text}\n"
-LINKED = "Tables most likely needed: {tables}.\n"
 
 SQL_RETRY = (
     "That query cannot be used: {problem}\n"

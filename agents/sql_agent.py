@@ -55,9 +55,7 @@ class SqlOutcome(BaseModel):
     result: QueryResult
     attempts: int = Field(description="Model calls spent on the accepted draft.")
     source: str = Field("model", description="model, memory or vote")
-    tables: list[str] = Field(
-        default_factory=list, description="Tables schema linking chose for the question."
-    )
+    tables: list[str] = Field(default_factory=list, description="Tables the prompt showed.")
 
 
 def parse_draft(text: str) -> str:
@@ -90,6 +88,27 @@ def result_key(result: QueryResult) -> tuple:
     return tuple(sorted(rows.items(), key=repr))
 
 
+def column_hint(problem: str, catalog: Catalog) -> str:
+    """Where the columns an objection names really live: the model's most common mistake is a
+    column taken from a table the query never joined.
+
+    >>> from services.catalog import ColumnInfo, TableInfo
+    >>> c = Catalog(tables=[TableInfo(name="accounts", columns=[
+    ...     ColumnInfo(name="account_number", type="TEXT")])])
+    >>> column_hint("no column account_number in positions", c)
+    ' (account_number is a column of accounts)'
+    """
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", problem))
+    homes: dict[str, list[str]] = {}
+    for table in catalog.tables:
+        for column in table.columns:
+            if column.name in words:
+                homes.setdefault(column.name, []).append(table.name)
+    if not homes:
+        return ""
+    return " (" + "; ".join(f"{c} is a column of {', '.join(t)}" for c, t in homes.items()) + ")"
+
+
 @dataclass
 class _Attempt:
     draft: str | None
@@ -117,8 +136,8 @@ class SqlAgent:
     ):
         """Up to `max_prompt_tables` tables the whole schema goes into the prompt, identical
         for every question so llama.cpp reuses its processed prefix (a fresh 2,000-token schema
-        costs ~40 s on two cores, a cached one nothing); the linked tables are then named as a
-        hint after it. Larger schemas are cut down to the linked tables."""
+        costs ~40 s on two cores, a cached one nothing). Larger schemas are cut down to the
+        tables schema linking finds."""
         self.llm = llm.bind(response_format=RESPONSE_FORMAT, max_tokens=MAX_SQL_TOKENS)
         self.sampler = llm.bind(
             response_format=RESPONSE_FORMAT, max_tokens=MAX_SQL_TOKENS, temperature=0.7
@@ -139,15 +158,14 @@ class SqlAgent:
     def _allowed(self, caller: Caller) -> set[str]:
         return self.policy.tables_for(caller.role) & {t.name for t in self.catalog.tables}
 
-    def tables_for(self, question: str, caller: Caller) -> tuple[set[str], set[str]]:
-        """(tables in the prompt, tables named as likely needed)."""
+    def tables_for(self, question: str, caller: Caller) -> set[str]:
+        """The tables the prompt shows: all the caller may query, or, for a schema too large
+        to show whole, the ones schema linking finds. (Naming the linked tables as a hint
+        beside a whole schema was measured on the demo set: the model then joined them all.)"""
         allowed = self._allowed(caller)
-        if self.linker is None:
-            return allowed, set()
-        linked = self.linker.link(question) & allowed
-        if len(allowed) <= self.max_prompt_tables:
-            return allowed, linked
-        return linked, set()
+        if self.linker is None or len(allowed) <= self.max_prompt_tables:
+            return allowed
+        return self.linker.link(question) & allowed
 
     def messages(
         self,
@@ -156,7 +174,6 @@ class SqlAgent:
         tables: set[str],
         shots: list[Example],
         instructions: str | None = None,
-        hint: set[str] | None = None,
     ) -> list[BaseMessage]:
         system = prompts.SQL_SYSTEM.format(
             dialect=DIALECT_NAMES.get(self.dialect, self.dialect),
@@ -170,19 +187,20 @@ class SqlAgent:
                 AIMessage(json.dumps({"sql": shot.sql})),
             ]
         extra = prompts.INSTRUCTIONS.format(text=instructions) if instructions else ""
-        if hint:
-            extra += prompts.LINKED.format(tables=", ".join(sorted(hint)))
         messages.append(
             HumanMessage(prompts.QUESTION.format(instructions=extra, question=question))
         )
         return messages
 
-    async def warm_up(self, caller: Caller) -> None:
-        """Have the model process the schema prefix once, so the first question is fast."""
+    def stable_prefix(self, caller: Caller) -> list[BaseMessage] | None:
+        """The part of the SQL prompt shared by every question of every caller of this role:
+        the system message up to its last line, which names the caller (None when the schema
+        is too large to be shown whole, so the prompt depends on the question)."""
         tables = self._allowed(caller)
         if len(tables) > self.max_prompt_tables:
-            return  # the prompt depends on the question: nothing stable to warm
-        await self.llm.ainvoke(self.messages("", caller, tables, []), max_tokens=1)
+            return None
+        system = str(self.messages("", caller, tables, [])[0].content)
+        return [SystemMessage(system.rsplit("\n", 1)[0])]
 
     # -- answering -------------------------------------------------------------------------
     async def answer(
@@ -195,14 +213,14 @@ class SqlAgent:
             if reused.outcome:
                 log.info("reused verified SQL for %r", question)
                 return reused.outcome.model_copy(update={"source": "memory"})
-        tables, hint = self.tables_for(question, caller)
-        messages = self.messages(question, caller, tables, shots, instructions, hint)
+        tables = self.tables_for(question, caller)
+        messages = self.messages(question, caller, tables, shots, instructions)
         first = await self._with_retries(messages, caller)
         if first.outcome is None:
             raise AssistantError(
                 first.code, f"I could not write a query that answers this: {first.problem}"
             )
-        outcome = first.outcome.model_copy(update={"tables": sorted(hint or tables)})
+        outcome = first.outcome.model_copy(update={"tables": sorted(tables)})
         if self.samples <= 1:
             return outcome
         return await self._vote(messages, caller, outcome)
@@ -222,10 +240,11 @@ class SqlAgent:
                 if attempt.outcome:
                     return attempt
                 log.warning("attempt %d: %s rejected: %s", number, draft, attempt.problem)
+            problem = attempt.problem + column_hint(attempt.problem, self.catalog)
             messages = [
                 *messages,
                 AIMessage(text),
-                HumanMessage(prompts.SQL_RETRY.format(problem=attempt.problem)),
+                HumanMessage(prompts.SQL_RETRY.format(problem=problem)),
             ]
         return attempt
 

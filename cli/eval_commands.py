@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from services.settings import EmbeddedModel
+
+if TYPE_CHECKING:
+    from evals.sql_eval import EvalReport, QuestionResult
 
 eval_app = typer.Typer(
     help="Evaluations: accuracy and latency on golden sets.", no_args_is_help=True
@@ -57,7 +60,7 @@ def eval_sql(
     llm = local.start()
     tally: dict[str, list[bool]] = {"pipeline": [], "baseline": []}
 
-    def progress(contender: str, result) -> None:  # noqa: ANN001 - QuestionResult
+    def progress(contender: str, result: QuestionResult) -> None:
         tally[contender].append(result.correct)
         mark = "ok" if result.correct else "XX"
         console.print(
@@ -97,7 +100,7 @@ def eval_sql(
         console.print(f"report written to {out}")
 
 
-def _print(report) -> None:  # noqa: ANN001 - EvalReport
+def _print(report: EvalReport) -> None:
     out = Console()
     runs = [r for r in (report.pipeline, report.baseline) if r]
     table = Table("", *[r.name for r in runs], title=f"{report.golden} ({report.model})")

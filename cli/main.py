@@ -7,15 +7,21 @@ import json
 import logging
 import sys
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.bench_commands import bench_app
 from cli.eval_commands import eval_app
+from cli.sql_commands import sql_app
 from services.errors import AssistantError
 from services.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from graphs.assistant import Assistant
+    from services.llm.local import LocalModel
 
 app = typer.Typer(
     help="Trading AI Assist: ask about trading data in plain language.",
@@ -25,6 +31,8 @@ app = typer.Typer(
 model_app = typer.Typer(help="The embedded model's weights.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 app.add_typer(eval_app, name="eval")
+app.add_typer(sql_app, name="sql")
+app.add_typer(bench_app, name="bench")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -42,6 +50,20 @@ def _settings() -> Settings:
     for noisy in ("httpx", "httpx2", "httpcore", "openai", "chainlit", "engineio", "socketio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return settings
+
+
+def _assistant(settings: Settings, local: LocalModel) -> Assistant:
+    """The assistant on the local model, with schema linking, memory and prompt priming."""
+    from graphs.assistant import Assistant
+    from retrieval.embeddings import Embedder
+
+    return Assistant(
+        settings,
+        local.start(),
+        embedder=Embedder(),
+        model_description=local.description,
+        primer=local.prime,
+    )
 
 
 @app.command("demo-data")
@@ -80,8 +102,6 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """Answer one question with the local model and print the answer, the SQL and the rows."""
-    from graphs.assistant import Assistant
-    from retrieval.embeddings import Embedder
     from services.db.engines import make_engine
     from services.db.migrate import require_schema
     from services.llm.local import LocalModel
@@ -94,10 +114,13 @@ def ask(
         require_schema(engine)  # refuse bad input before paying for the model's start
         caller = caller_for(engine, user_id)
         engine.dispose()
-        assistant = Assistant(
-            settings, local.start(), embedder=Embedder(), model_description=local.description
-        )
-        answer = asyncio.run(assistant.ask(question, caller))
+        assistant = _assistant(settings, local)
+
+        async def warm_then_ask():
+            await assistant.warm_up([caller])
+            return await assistant.ask(question, caller)
+
+        answer = asyncio.run(warm_then_ask())
     except AssistantError as exc:
         if as_json:
             print(json.dumps({"error": exc.body().model_dump()}))
@@ -132,8 +155,6 @@ def run(
 
     from cli.server import build_server_app
     from cli.setup import ensure_database, ensure_model
-    from graphs.assistant import Assistant
-    from retrieval.embeddings import Embedder
     from services.llm.local import LocalModel
 
     settings = _settings()
@@ -142,9 +163,7 @@ def run(
     ensure_model(settings, console)
     local = LocalModel(settings)
     try:
-        assistant = Assistant(
-            settings, local.start(), embedder=Embedder(), model_description=local.description
-        )
+        assistant = _assistant(settings, local)
     except RuntimeError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None

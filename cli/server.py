@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from api.main import create_app
 from graphs.assistant import Assistant, share
@@ -17,7 +17,7 @@ def _serve_chat_without_redirect(app: FastAPI) -> None:
     """`/chat` answers like `/chat/` (Starlette would redirect); the UI's assets are absolute."""
 
     @app.middleware("http")
-    async def chat_root(request, call_next):  # noqa: ANN001 - Starlette middleware signature
+    async def chat_root(request: Request, call_next):
         if request.scope["path"] == "/chat":
             request.scope["path"] = "/chat/"
             request.scope["raw_path"] = b"/chat/"

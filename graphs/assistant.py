@@ -10,11 +10,12 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from typing import Any, Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -45,7 +46,9 @@ log = logging.getLogger(__name__)
 def platform_notes(caller: Caller) -> str:
     """The platform's own conventions, told to the model after the schema."""
     return prompts.PLATFORM_NOTES.format(
-        scope=prompts.SCOPE_CUSTOMER if caller.is_scoped else prompts.SCOPE_STAFF,
+        scope=prompts.SCOPE_CUSTOMER.format(user_id=caller.user_id)
+        if caller.is_scoped
+        else prompts.SCOPE_STAFF,
         today=date.today().isoformat(),
     )
 
@@ -76,12 +79,14 @@ class Assistant:
         *,
         embedder: Embedder | None = None,
         model_description: str = "",
+        primer: Callable[[list[BaseMessage], int], Awaitable[None]] | None = None,
     ):
         """`embedder` enables schema linking and the memory of verified questions; without it
         (unit tests) the model sees every table it may query and no examples."""
         self.settings = settings
         self.llm = llm
         self.embedder = embedder
+        self.primer = primer
         self.model_description = model_description or type(llm).__name__
         self.engine: Engine = make_engine(settings.database_url)
         self.replica: Engine = make_replica_engine(
@@ -126,13 +131,20 @@ class Assistant:
         self.sql_agent = agent
         return build_chat_graph(self.llm, agent)
 
-    async def warm_up(self) -> None:
-        """Process the schema prompts of staff and customers once, in the background of a
-        start, so the first questions do not pay for it."""
+    async def warm_up(self, callers: list[Caller] | None = None) -> None:
+        """Have the model hold each caller's schema prompt processed (one slot each), so the
+        first questions do not pay for it; by default staff and customers."""
         self._ensure_built()
+        callers = callers or [Caller(role=Role.ADMIN), Caller(user_id=0, role=Role.CUSTOMER)]
         try:
-            for caller in (Caller(role=Role.ADMIN), Caller(user_id=0, role=Role.CUSTOMER)):
-                await self.sql_agent.warm_up(caller)
+            for slot, caller in enumerate(callers):
+                prefix = self.sql_agent.stable_prefix(caller)
+                if prefix is None:
+                    continue
+                if self.primer is not None:
+                    await self.primer(prefix, slot)
+                else:
+                    await self.llm.ainvoke(prefix, max_tokens=1)
         except Exception:  # warming is an optimisation; a failure shows up on real requests
             log.exception("warm-up failed")
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, MetaData, inspect, text
+from sqlalchemy import Connection, Engine, MetaData, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.types import TypeEngine
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def _quote(name: str) -> str:
     return name if name.replace("_", "").isalnum() and not name[0].isdigit() else f'"{name}"'
 
 
-def _type_name(column_type) -> str:  # noqa: ANN001 - any SQLAlchemy type
+def _type_name(column_type: TypeEngine) -> str:
     try:
         return str(column_type.compile()).split("(")[0].upper() or "TEXT"
     except Exception:  # reflected types a dialect cannot render (NullType)
@@ -187,7 +188,7 @@ def catalog_from_engine(
     return Catalog(tables=tables)
 
 
-def _distinct_values(conn, table: str, column: str) -> list[str]:  # noqa: ANN001 - Connection
+def _distinct_values(conn: Connection, table: str, column: str) -> list[str]:
     """The values of a categorical column: few distinct ones, each repeated (a column of names
     where every row differs is not categorical, and listing it would only cost tokens)."""
     try:

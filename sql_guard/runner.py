@@ -1,4 +1,11 @@
-"""Running accepted SQL on the read replica, bounded in rows and time."""
+"""Running accepted SQL on the read replica, bounded in rows and time.
+
+The runner is the last line behind the guard and trusts nothing it is given: every statement
+runs in a transaction that is rolled back (PostgreSQL's session-level advisory locks, which
+outlive a rollback, are released too), a statement that returns no rows is an error, SQLite
+is interrupted at the deadline (PostgreSQL's replica sessions carry a statement timeout), and
+at most `max_rows` rows are fetched. The SQL goes to the driver as it is, with no parameters.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 
@@ -44,13 +51,19 @@ class ReplicaRunner:
                 if is_sqlite:
                     raw.set_progress_handler(lambda: int(time.perf_counter() > deadline), 20_000)
                 try:
-                    result = conn.execute(text(sql).execution_options(no_parameters=True))
+                    # straight to the driver: text() would read ':word' inside a string
+                    # literal as a bind parameter, and no_parameters keeps '%' literal
+                    result = conn.execution_options(no_parameters=True).exec_driver_sql(sql)
+                    if not result.returns_rows:  # a command, not a query: rolled back below
+                        raise QueryError("the statement returned no rows; only queries may run")
                     names = list(result.keys())
                     fetched = result.fetchmany(self.max_rows + 1)
                 finally:
                     if is_sqlite:
                         raw.set_progress_handler(None, 0)
                     conn.rollback()
+                    if conn.dialect.name == "postgresql":
+                        _release_session_locks(conn)
         except (OperationalError, DBAPIError) as exc:
             message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             if "interrupted" in message or "statement timeout" in message:
@@ -63,6 +76,17 @@ class ReplicaRunner:
             truncated=len(fetched) > self.max_rows,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+
+def _release_session_locks(conn: Connection) -> None:
+    """PostgreSQL's session-level advisory locks outlive a rollback; a pooled connection must
+    not hand one to the next query."""
+    try:
+        conn.exec_driver_sql("SELECT pg_advisory_unlock_all()")
+        conn.rollback()
+    except DBAPIError:
+        if not conn.invalidated:
+            conn.invalidate()  # a connection in doubt does not go back to the pool
 
 
 def _plain(value: Any) -> Any:

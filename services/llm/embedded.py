@@ -28,12 +28,21 @@ def free_port() -> int:
 
 class EmbeddedLlamaServer:
     def __init__(
-        self, model_file: Path, *, threads: int, context_tokens: int, alias: str, slots: int = 2
+        self,
+        model_file: Path,
+        *,
+        threads: int,
+        context_tokens: int,
+        alias: str,
+        slots: int = 2,
+        slot_dir: Path | None = None,
     ):
         """`slots` prompts stay cached side by side (each with `context_tokens`): the SQL
-        prompt's long schema prefix is not evicted by the short answer-writing prompt."""
+        prompt's long schema prefix is not evicted by the short answer-writing prompt.
+        `slot_dir` is where processed prompts are saved to disk and restored from."""
         self.model_file = model_file
         self.slots = slots
+        self.slot_dir = slot_dir
         self.threads = threads
         self.context_tokens = context_tokens
         self.alias = alias
@@ -51,6 +60,9 @@ class EmbeddedLlamaServer:
         params.port = free_port()
         params.n_ctx = self.context_tokens * self.slots
         params.n_parallel = self.slots
+        if self.slot_dir is not None:
+            self.slot_dir.mkdir(parents=True, exist_ok=True)
+            params.slot_save_path = str(self.slot_dir)
         params.cpuparams.n_threads = self.threads
         params.cpuparams_batch.n_threads = self.threads
         params.sampling.temp = 0.0
@@ -80,6 +92,19 @@ class EmbeddedLlamaServer:
             time.perf_counter() - started,
         )
         return self.base_url
+
+    def slot_action(self, slot: int, action: str, filename: str) -> bool:
+        """Save a slot's processed prompt to `slot_dir`, or restore one; False if refused."""
+        root = self.base_url.removesuffix("/v1")
+        response = httpx.post(
+            f"{root}/slots/{slot}",
+            params={"action": action},
+            json={"filename": filename},
+            timeout=120,
+        )
+        if response.status_code != 200:
+            log.warning("slot %s %s failed: %s", action, filename, response.text[:200])
+        return response.status_code == 200
 
     def close(self) -> None:
         self._server = None  # xllamacpp stops the server when the object is released

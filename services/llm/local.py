@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import logging
+from pathlib import Path
 
 from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 from langchain_openai import ChatOpenAI
 
 from services.llm.embedded import EmbeddedLlamaServer, EmbeddedModelError
@@ -12,6 +17,15 @@ from services.llm.model_files import MODELS, model_path, verify
 from services.settings import LLMProvider, Settings
 
 log = logging.getLogger(__name__)
+
+
+KEPT_PROMPTS = 6  # each saved prompt is tens of MB; older ones go
+
+
+def _prune(folder: Path, keep: int) -> None:
+    saved = sorted(folder.glob("*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in saved[keep:]:
+        old.unlink(missing_ok=True)
 
 
 class LocalModel:
@@ -41,10 +55,11 @@ class LocalModel:
                 threads=settings.llm_threads,
                 context_tokens=settings.llm_context_tokens,
                 alias=spec.name.value,
+                slot_dir=settings.model_cache_dir / "prompt-cache",
             )
             base_url, name = self._server.start(), spec.name.value
             self.description = f"embedded {name}"
-        return ChatOpenAI(
+        self._llm = ChatOpenAI(
             base_url=base_url,
             api_key="local",
             model=name,
@@ -52,6 +67,28 @@ class LocalModel:
             timeout=settings.llm_timeout_s,
             max_retries=1,
         )
+        return self._llm
+
+    async def prime(self, messages: list[BaseMessage], slot: int) -> None:
+        """Have `slot` hold these messages processed. The embedded model keeps processed
+        prompts on disk, so a prompt seen by an earlier process (the schema part of the SQL
+        prompt, typically) is restored in a second instead of processed for tens."""
+        pinned = self._llm.bind(max_tokens=1, extra_body={"id_slot": slot})
+        if self._server is None:
+            await pinned.ainvoke(messages)
+            return
+        text = json.dumps([(m.type, m.content) for m in messages])
+        name = hashlib.sha256(f"{self.description}\n{text}".encode()).hexdigest()[:32] + ".bin"
+        saved = self._server.slot_dir / name
+        if saved.exists() and await asyncio.to_thread(
+            self._server.slot_action, slot, "restore", name
+        ):
+            log.info("prompt %s restored from disk into slot %d", name, slot)
+            return
+        await pinned.ainvoke(messages)
+        if await asyncio.to_thread(self._server.slot_action, slot, "save", name):
+            log.info("prompt %s processed and saved from slot %d", name, slot)
+        _prune(self._server.slot_dir, keep=KEPT_PROMPTS)
 
     def close(self) -> None:
         if self._server:

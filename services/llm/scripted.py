@@ -27,7 +27,7 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:  # noqa: ANN001
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
         self.calls.append({"messages": list(messages), "kwargs": kwargs})
         text = self.responder(messages, kwargs)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])

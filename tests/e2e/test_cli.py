@@ -72,3 +72,14 @@ def test_doctor_reports_each_part(demo_settings):
     assert result.returncode == 0, result.stdout + result.stderr
     for part in ("database", "read replica", "local model", "vector store", "message bus"):
         assert part in result.stdout
+
+
+@pytest.mark.model
+def test_second_ask_restores_the_processed_schema_from_disk(demo_settings):
+    question = ["ask", "How many trading accounts are suspended?", "--json"]
+    first = _run(question, demo_settings.var_dir)
+    assert first.returncode == 0, first.stderr
+    second = _run(question, demo_settings.var_dir)
+    assert second.returncode == 0, second.stderr
+    assert "restored from disk" in second.stderr
+    assert json.loads(second.stdout)["rows"] == json.loads(first.stdout)["rows"]

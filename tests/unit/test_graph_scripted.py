@@ -52,7 +52,7 @@ async def test_customer_gets_their_own_count(make_assistant, demo_engine):
     assert "CREATE TABLE orders" in system_prompt
     assert "'partially_filled'" in system_prompt  # categorical values are listed
     assert "audit_log" not in system_prompt  # customers are not shown what they cannot query
-    assert "never filter on user_id" in system_prompt
+    assert f"customer with user_id {user_id}" in system_prompt
 
 
 async def test_operator_sees_every_row(make_assistant, demo_engine):
@@ -158,3 +158,19 @@ async def test_missing_database_is_reported(make_assistant, tmp_path):
         await assistant.ask("How many users?", Caller(role=Role.ADMIN))
     assert info.value.code == "database_missing"
     assert "trading-assist demo-data" in info.value.message
+
+
+async def test_warm_up_processes_each_role_schema_once(make_assistant):
+    assistant, model = make_assistant(replies("ok"))
+    primed = []
+
+    async def primer(messages, slot):
+        primed.append((slot, messages))
+
+    assistant.primer = primer
+    await assistant.warm_up()
+    assert [slot for slot, _ in primed] == [0, 1]
+    staff, customer = (m for _, m in primed)
+    assert len(staff) == 1 and "audit_log" in staff[0].content  # admins may query it
+    assert "audit_log" not in customer[0].content
+    assert model.calls == []  # the primer, not the chat model, was used

@@ -1,7 +1,7 @@
 """Alembic environment: runs on the connection handed in by `services.db.migrate.upgrade`."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from services.db.models import Base
 
@@ -19,7 +19,7 @@ def run_migrations_online() -> None:
         _run(connection)
 
 
-def _run(connection) -> None:  # noqa: ANN001 - alembic passes a Connection
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
