@@ -42,6 +42,18 @@ def _replica(settings: Settings) -> Check:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+            if (
+                conn.dialect.name == "postgresql"
+                and conn.execute(
+                    text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+                ).scalar()
+            ):
+                return Check(
+                    "read replica",
+                    settings.read_replica_url,
+                    False,
+                    "connects as a superuser: use a SELECT-only role",
+                )
         return Check("read replica", settings.read_replica_url, True, "ok")
     except Exception as exc:  # any driver error means: not reachable
         return Check("read replica", settings.read_replica_url, False, str(exc).splitlines()[0])

@@ -83,3 +83,16 @@ def test_second_ask_restores_the_processed_schema_from_disk(demo_settings):
     assert second.returncode == 0, second.stderr
     assert "restored from disk" in second.stderr
     assert json.loads(second.stdout)["rows"] == json.loads(first.stdout)["rows"]
+
+
+@pytest.mark.postgres
+def test_doctor_flags_a_superuser_replica(demo_settings):
+    from tests.integration import postgres
+
+    name = postgres.create_database()
+    try:
+        result = _run(["doctor"], demo_settings.var_dir, READ_REPLICA_URL=postgres.url(name))
+    finally:
+        postgres.drop_database(name)
+    assert result.returncode == 1
+    assert "superuser" in result.stdout
