@@ -7,8 +7,12 @@ import glob
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 
 import psycopg
+from sqlalchemy import Engine
 
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
@@ -59,3 +63,21 @@ def drop_database(name: str) -> None:
 
 def url(name: str, user: str = "postgres") -> str:
     return f"postgresql+psycopg://{user}@127.0.0.1:5432/{name}"
+
+
+@contextmanager
+def demo_database(users: int = 30) -> Iterator[tuple[str, Engine]]:
+    """A fresh database with the schema and a small demo dataset, dropped afterwards."""
+    from services.db.engines import make_engine
+    from services.db.migrate import upgrade
+    from services.demo_data.generator import load_demo_data
+
+    name = create_database()
+    engine = make_engine(url(name))
+    try:
+        upgrade(engine)
+        load_demo_data(engine, seed=7, as_of=date(2026, 11, 24), users=users)
+        yield name, engine
+    finally:
+        engine.dispose()
+        drop_database(name)

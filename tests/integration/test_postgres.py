@@ -1,13 +1,10 @@
 """The operational schema, the demo data and the replica's defences on a real PostgreSQL."""
 
-from datetime import date
-
 import pytest
 from sqlalchemy import inspect, text
 
-from services.db.engines import make_engine, make_replica_engine
-from services.db.migrate import is_current, upgrade
-from services.demo_data.generator import load_demo_data
+from services.db.engines import make_replica_engine
+from services.db.migrate import is_current
 from sql_guard.runner import QueryError, ReplicaRunner
 from tests.integration import postgres
 
@@ -16,13 +13,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def pg_database():
-    name = postgres.create_database()
-    engine = make_engine(postgres.url(name))
-    upgrade(engine)
-    load_demo_data(engine, seed=7, as_of=date(2026, 11, 24), users=30)
-    yield name, engine
-    engine.dispose()
-    postgres.drop_database(name)
+    with postgres.demo_database(users=30) as database:
+        yield database
 
 
 def test_schema_and_comments_exist_on_postgres(pg_database):

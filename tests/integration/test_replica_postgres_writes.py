@@ -11,16 +11,13 @@ CONNECT, USAGE and SELECT grants, which this test creates for its own database."
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import text
 
-from services.db.engines import make_engine, make_replica_engine
-from services.db.migrate import upgrade
-from services.demo_data.generator import load_demo_data
+from services.db.engines import make_replica_engine
 from sql_guard.runner import QueryError, ReplicaRunner
 from tests.integration import postgres
 
@@ -72,19 +69,14 @@ ADVISORY_LOCKS = (
 
 @pytest.fixture(scope="module")
 def database():
-    name = postgres.create_database()
     role = f"ta_replica_{uuid.uuid4().hex[:10]}"
-    engine = make_engine(postgres.url(name))
-    upgrade(engine)
-    load_demo_data(engine, seed=7, as_of=date(2026, 11, 24), users=20)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
-        conn.execute(text(f'GRANT CONNECT ON DATABASE "{name}" TO "{role}"'))
-        conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
-        conn.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"'))
-    yield name, role, engine
-    engine.dispose()
-    postgres.drop_database(name)
+    with postgres.demo_database(users=20) as (name, engine):
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+            conn.execute(text(f'GRANT CONNECT ON DATABASE "{name}" TO "{role}"'))
+            conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
+            conn.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"'))
+        yield name, role, engine
     with psycopg.connect(postgres.ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'DROP ROLE IF EXISTS "{role}"')
 

@@ -4,15 +4,12 @@ set operations, and never another customer's rows."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from services.db.engines import make_engine, make_replica_engine
-from services.db.migrate import upgrade
-from services.demo_data.generator import load_demo_data
+from services.db.engines import make_replica_engine
 from services.identity import Caller, Role
 from sql_guard.guard import check
 from sql_guard.policy import platform_policy
@@ -103,10 +100,11 @@ PAIRS = {
 
 @pytest.fixture(scope="module")
 def pg():
-    name = postgres.create_database()
-    engine = make_engine(postgres.url(name))
-    upgrade(engine)
-    load_demo_data(engine, seed=7, as_of=date(2026, 11, 24), users=30)
+    with postgres.demo_database(users=30) as (name, engine):
+        yield from _scoped(name, engine)
+
+
+def _scoped(name, engine):
     replica = make_replica_engine(postgres.url(name), statement_timeout_s=5)
     runner = ReplicaRunner(replica, max_rows=10_000, timeout_s=5)
     with engine.connect() as conn:
@@ -119,8 +117,6 @@ def pg():
         customers = list(busiest)
     yield runner, customers
     replica.dispose()
-    engine.dispose()
-    postgres.drop_database(name)
 
 
 def _as_customer(runner: ReplicaRunner, sql: str, uid: int) -> list[list]:
