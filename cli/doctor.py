@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 from sqlalchemy import text
 
 from services.db.engines import make_engine, make_replica_engine
 from services.db.migrate import is_current
-from services.llm.model_files import MODELS, model_path
-from services.settings import LLMProvider, Settings
+from services.llm.health import provider_health
+from services.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -61,25 +60,10 @@ def _replica(settings: Settings) -> Check:
         engine.dispose()
 
 
-def _model(settings: Settings) -> Check:
-    if settings.llm_provider is LLMProvider.OPENAI_COMPATIBLE:
-        try:
-            httpx.get(f"{settings.llm_base_url.rstrip('/')}/models", timeout=5).raise_for_status()
-            return Check(
-                "local model", f"{settings.llm_model_name} at {settings.llm_base_url}", True, "ok"
-            )
-        except httpx.HTTPError as exc:
-            return Check("local model", settings.llm_base_url, False, str(exc))
-    spec = MODELS[settings.embedded_model]
-    path = model_path(spec, settings.model_cache_dir)
-    return Check(
-        "local model",
-        f"embedded {spec.name.value}",
-        path.exists(),
-        "ok (weights prepared)"
-        if path.exists()
-        else "weights missing: run `trading-assist model prepare`",
-    )
+def _models(settings: Settings) -> list[Check]:
+    return [
+        Check(f"model: {h.provider}", h.model, h.ok, h.detail) for h in provider_health(settings)
+    ]
 
 
 def _unconfigured(part: str, value: str | None, embedded: str) -> Check:
@@ -90,13 +74,7 @@ def diagnose(settings: Settings) -> list[Check]:
     return [
         _database(settings),
         _replica(settings),
-        _model(settings),
-        _unconfigured(
-            "cloud model (OpenRouter)",
-            "configured" if settings.openrouter_api_key else None,
-            "not configured",
-        ),
-        _unconfigured("Ollama", settings.ollama_base_url, "not configured"),
+        *_models(settings),
         _unconfigured("vector store", settings.qdrant_url, f"{settings.vector_store} on disk"),
         _unconfigured("cache and rate limits", settings.redis_url, "in memory"),
         Check("blob storage", settings.blob_storage_url, True, "ok"),

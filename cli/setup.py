@@ -13,9 +13,10 @@ from services.db.engines import make_engine
 from services.db.migrate import upgrade
 from services.db.models import User
 from services.demo_data.company_docs import write_company_docs
-from services.demo_data.generator import DemoSummary, load_demo_data
+from services.demo_data.generator import DemoSummary, load_demo_data, seed_examples
 from services.llm.model_files import MODELS, model_path, prepare
 from services.settings import LLMProvider, Settings
+from services.sql_examples import ensure_seeded
 
 MARKET_SAMPLE = (
     Path(__file__).resolve().parents[2] / "shared/eval-data/market/trading_sample.sqlite"
@@ -49,6 +50,8 @@ def ensure_database(settings: Settings, console: Console) -> None:
         upgrade(engine)
         with engine.connect() as conn:
             users = conn.execute(select(func.count()).select_from(User)).scalar_one()
+        if users:
+            ensure_seeded(engine, seed_examples(datetime.now()))
     finally:
         engine.dispose()
     if users:

@@ -8,13 +8,14 @@ options (who is asking, limits for one request) are not here: they travel in `Ca
 from __future__ import annotations
 
 import os
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -34,6 +35,9 @@ class EmbeddedModel(StrEnum):
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "trading-assist"
+
+
+_MODEL_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$"  # e.g. qwen2.5:3b, openai/gpt-4o-mini
 
 
 class SettingsError(RuntimeError):
@@ -68,6 +72,40 @@ class Settings(BaseSettings):
     openrouter_api_key: str | None = None
     openrouter_base_url: str = "https://openrouter.ai/api/v1"
 
+    ollama_model_sql: str = Field(
+        "qwen2.5-coder:1.5b", pattern=_MODEL_ID, description="Ollama model that writes SQL."
+    )
+    ollama_model_general: str = Field(
+        "qwen2.5:3b", pattern=_MODEL_ID, description="Ollama model for every other task."
+    )
+    ollama_timeout_s: Annotated[float, Field(gt=0, le=600)] = 120.0
+    openrouter_model: str = Field(
+        "openai/gpt-4o-mini", pattern=_MODEL_ID, description="OpenRouter's first-choice model."
+    )
+    openrouter_fallback_models: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["meta-llama/llama-3.3-70b-instruct"],
+        description="Comma-separated models OpenRouter tries, in order, when the first fails.",
+    )
+    openrouter_data_collection: str = Field(
+        "deny", pattern="^(allow|deny)$", description="Providers that may store prompts."
+    )
+    openrouter_app_url: str | None = Field(
+        None, description="Sent to OpenRouter as HTTP-Referer (app attribution); unset: not sent."
+    )
+    openrouter_app_title: str = Field("Trading AI Assist", description="Sent as X-Title.")
+    openrouter_timeout_s: Annotated[float, Field(gt=0, le=600)] = 60.0
+    llm_max_attempts: Annotated[int, Field(ge=1, le=10)] = Field(
+        3, description="Attempts per model call, the first included, before a provider is given up."
+    )
+    llm_backoff_s: Annotated[float, Field(gt=0, le=60)] = 0.5
+    llm_backoff_max_s: Annotated[float, Field(gt=0, le=300)] = 8.0
+    llm_breaker_failures: Annotated[int, Field(ge=1, le=100)] = Field(
+        5, description="Consecutive failures that open a provider's circuit breaker."
+    )
+    llm_breaker_cooldown_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        30.0, description="How long an open breaker refuses calls before it lets one probe through."
+    )
+
     vector_store: str = Field("faiss", pattern="^(faiss|qdrant)$")
     qdrant_url: str | None = None
     redis_url: str | None = Field(None, description="Unset: rate limits and caches in memory.")
@@ -91,6 +129,21 @@ class Settings(BaseSettings):
     sql_schema_linking: bool = Field(
         True, description="Show the model only the tables the question seems to need."
     )
+
+    @field_validator("openrouter_fallback_models", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("openrouter_fallback_models")
+    @classmethod
+    def _model_ids(cls, value: list[str]) -> list[str]:
+        for model in value:
+            if not re.fullmatch(_MODEL_ID, model):
+                raise ValueError(f"not a model id: {model!r}")
+        return value
 
     @field_validator("database_url", "read_replica_url")
     @classmethod

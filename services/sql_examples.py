@@ -24,3 +24,13 @@ def add_example(engine: Engine, question: str, sql: str, source: str = "feedback
                 created_at=datetime.now(UTC).replace(tzinfo=None),
             )
         )
+
+
+def ensure_seeded(engine: Engine, seeds: list[dict]) -> int:
+    """Add the shipped examples to a database that has none (one migrated from before the
+    memory existed); return how many were added."""
+    with engine.begin() as conn:
+        if conn.execute(select(SqlExample.id).limit(1)).first() is not None:
+            return 0
+        conn.execute(insert(SqlExample), [{k: v for k, v in s.items() if k != "id"} for s in seeds])
+    return len(seeds)

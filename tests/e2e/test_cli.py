@@ -70,7 +70,7 @@ def test_invalid_setting_stops_the_cli_with_its_name(tmp_path):
 def test_doctor_reports_each_part(demo_settings):
     result = _run(["doctor"], demo_settings.var_dir)
     assert result.returncode == 0, result.stdout + result.stderr
-    for part in ("database", "read replica", "local model", "vector store", "message bus"):
+    for part in ("database", "read replica", "model: embedded", "vector store", "message bus"):
         assert part in result.stdout
 
 

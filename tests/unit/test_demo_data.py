@@ -1,6 +1,6 @@
 import sqlite3
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import text
 
@@ -124,4 +124,17 @@ def test_reload_replaces_everything_atomically(tmp_path):
             int, {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in first.rows}
         )
     assert {t: counts[t] for t in first.rows} == first.rows
+    engine.dispose()
+
+
+def test_a_database_without_examples_gets_the_seeds(tmp_path):
+    from services.demo_data.generator import seed_examples
+    from services.sql_examples import ensure_seeded, load_examples
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    upgrade(engine)
+    seeds = seed_examples(datetime(2026, 1, 1))
+    assert ensure_seeded(engine, seeds) == len(seeds)
+    assert ensure_seeded(engine, seeds) == 0  # only once
+    assert load_examples(engine)[0] == (seeds[0]["question"], seeds[0]["sql"])
     engine.dispose()
