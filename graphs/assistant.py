@@ -100,7 +100,9 @@ class Assistant:
         """Built on first use: the catalog is read from the database, which must exist."""
         settings = self.settings
         catalog = catalog_from_engine(
-            self.replica, base=catalog_from_metadata(Base.metadata)
+            self.replica,
+            base=catalog_from_metadata(Base.metadata),
+            volatile=frozenset({"audit_log"}),
         ).without({"sql_examples"})  # the agent's memory is not something users ask about
         if self.embedder is not None:
             self.memory = SqlMemory(

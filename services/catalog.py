@@ -136,11 +136,14 @@ def catalog_from_engine(
     descriptions: dict[str, dict[str, str]] | None = None,
     sample_values: bool = True,
     base: Catalog | None = None,
+    volatile: frozenset[str] = frozenset(),
 ) -> Catalog:
     """Reflect tables, columns and foreign keys; list the values of low-cardinality text columns.
 
     `descriptions` ({table: {column: text}}) adds comments a database lacks; `base` (for the
     platform's own database) supplies comments and foreign keys that reflection may not see.
+    Tables in `volatile` get no values listed: their values change as the platform runs (the
+    audit log), and a prompt that changes loses its processed-prompt cache.
     """
     inspector = inspect(engine)
     descriptions = descriptions or {}
@@ -163,6 +166,7 @@ def catalog_from_engine(
                 )
                 listable = (
                     sample_values
+                    and name not in volatile
                     and type_name in ("TEXT", "VARCHAR", "CHAR", "NVARCHAR", "STRING", "")
                     and "(personal data)" not in comment  # never put personal data in a prompt
                     and "(payment data)" not in comment

@@ -62,7 +62,7 @@ class EmbeddedLlamaServer:
         params.n_parallel = self.slots
         if self.slot_dir is not None:
             self.slot_dir.mkdir(parents=True, exist_ok=True)
-            params.slot_save_path = str(self.slot_dir)
+            params.slot_save_path = f"{self.slot_dir}/"  # llama.cpp appends the file name as is
         params.cpuparams.n_threads = self.threads
         params.cpuparams_batch.n_threads = self.threads
         params.sampling.temp = 0.0
