@@ -161,7 +161,8 @@ def _descriptions(path: Path) -> dict[str, dict[str, str]]:
     meta = path.with_suffix(".json")
     if not meta.exists():
         return {}
-    tables = json.loads(meta.read_text()).get("table_metadata", {})
+    data = json.loads(meta.read_text())
+    tables = data.get("table_metadata", {}) if isinstance(data, dict) else {}
     return {
         t: {c["column_name"]: c.get("column_description", "") for c in cols}
         for t, cols in tables.items()

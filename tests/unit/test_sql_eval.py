@@ -55,3 +55,15 @@ def test_runner_scores_pipeline_and_baseline():
     assert [r.correct for r in based] == [True, False]
     summary = summarise("pipeline", piped)
     assert summary.accuracy == 0.5 and summary.by_category["easy"]["total"] == 2
+
+
+def test_only_defog_style_metadata_becomes_comments(tmp_path):
+    from evals.sql_eval import _descriptions
+
+    db = tmp_path / "x.sqlite"
+    db.with_suffix(".json").write_text('[{"not": "defog metadata"}]')
+    assert _descriptions(db) == {}
+    db.with_suffix(".json").write_text(
+        '{"table_metadata": {"t": [{"column_name": "a", "column_description": "an a"}]}}'
+    )
+    assert _descriptions(db) == {"t": {"a": "an a"}}
