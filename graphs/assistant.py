@@ -29,7 +29,7 @@ from retrieval.embeddings import Embedder
 from retrieval.schema_linking import SchemaLinker
 from services import audit
 from services.catalog import catalog_from_engine, catalog_from_metadata
-from services.db.engines import make_engine, make_replica_engine
+from services.db.engines import make_engine, make_replica_engine, sqlite_file
 from services.db.migrate import require_schema
 from services.db.models import Base
 from services.errors import AssistantError
@@ -95,6 +95,8 @@ class Assistant:
         self.policy = platform_policy(settings.sql_row_limit)
         self._graph = None
         self.memory: SqlMemory | None = None
+        self._db_file = sqlite_file(settings.database_url)
+        self._schema_seen = False
 
     def _build(self):
         """Built on first use: the catalog is read from the database, which must exist."""
@@ -161,7 +163,12 @@ class Assistant:
 
     # -- checks ----------------------------------------------------------------------------
     def ensure_database(self) -> None:
+        """Inspect the schema once; afterwards each request only checks that the file is still
+        there (inspecting every table on every request would put I/O on the hot path)."""
+        if self._schema_seen and (self._db_file is None or self._db_file.exists()):
+            return
         require_schema(self.engine)
+        self._schema_seen = True
 
     def caller(self, user_id: int | None) -> Caller:
         self.ensure_database()

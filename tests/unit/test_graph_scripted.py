@@ -174,3 +174,22 @@ async def test_warm_up_processes_each_role_schema_once(make_assistant):
     assert len(staff) == 1 and "audit_log" in staff[0].content  # admins may query it
     assert "audit_log" not in customer[0].content
     assert model.calls == []  # the primer, not the chat model, was used
+
+
+async def test_database_removed_after_start_is_reported(make_assistant, tmp_path):
+    from cli.setup import build_demo_data
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "gone")
+    build_demo_data(settings, users=20)
+    assistant, _ = make_assistant(
+        scripted_sql({"How many users?": "SELECT COUNT(*) FROM users"}),
+        database_url=settings.database_url,
+        read_replica_url=settings.read_replica_url,
+    )
+    assert (await assistant.ask("How many users?", Caller(role=Role.ADMIN))).rows == [[20]]
+    assistant.close()
+    (tmp_path / "gone" / "trading_assist.db").unlink()
+    with pytest.raises(AssistantError) as info:
+        await assistant.ask("How many users?", Caller(role=Role.ADMIN))
+    assert info.value.code == "database_missing"
