@@ -106,8 +106,31 @@ class Settings(BaseSettings):
         30.0, description="How long an open breaker refuses calls before it lets one probe through."
     )
 
+    routing_policy_file: Path | None = Field(
+        None, description="YAML file mapping request labels to providers. Default: the packaged one."
+    )
+    checkpoint_url: str = Field(
+        "",
+        description="Where conversations are kept: a postgresql:// URL, or default a SQLite file "
+        "var/checkpoints.db.",
+    )
+    graph_step_budget: Annotated[int, Field(ge=2, le=50)] = Field(
+        8, description="Most agent steps one request may take (a compound question uses several)."
+    )
+
     vector_store: str = Field("faiss", pattern="^(faiss|qdrant)$")
-    qdrant_url: str | None = None
+    qdrant_url: str | None = Field(
+        None, description="Qdrant server URL; unset with VECTOR_STORE=qdrant: local mode in var/."
+    )
+    faiss_hnsw_threshold: Annotated[int, Field(ge=1000)] = Field(
+        100_000, description="Chunks above which FAISS switches from exact search to HNSW."
+    )
+    chunk_max_chars: Annotated[int, Field(ge=200, le=20000)] = 1200
+    chunk_overlap_chars: Annotated[int, Field(ge=0, le=2000)] = 150
+    rag_top_k: Annotated[int, Field(ge=1, le=50)] = 5
+    rag_rerank: bool = Field(False, description="Rerank fused passages with a cross-encoder.")
+    ocr_engine: str = Field("rapidocr", pattern="^(rapidocr|tesseract)$")
+    max_upload_bytes: Annotated[int, Field(ge=1024)] = 25 * 1024 * 1024
     redis_url: str | None = Field(None, description="Unset: rate limits and caches in memory.")
     blob_storage_url: str = Field("", description="Default: a local folder var/blobs.")
     message_bus_url: str = Field("memory://", description="memory:// is the in-process bus.")
@@ -163,6 +186,9 @@ class Settings(BaseSettings):
             object.__setattr__(self, "database_url", f"sqlite:///{db_file}")
         if not self.read_replica_url:
             object.__setattr__(self, "read_replica_url", _read_only_twin(self.database_url))
+        if not self.checkpoint_url:
+            checkpoints = (self.var_dir / "checkpoints.db").resolve()
+            object.__setattr__(self, "checkpoint_url", f"sqlite:///{checkpoints}")
         if not self.blob_storage_url:
             object.__setattr__(
                 self, "blob_storage_url", f"file://{(self.var_dir / 'blobs').resolve()}"
