@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint model clean
+.PHONY: install run test lint model browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,24 @@ model: install
 run: install
 	$(BIN)/trading-assist run
 
-test: model
+# the browser tests drive Debian's Chromium (Playwright's own browser downloads are not used)
+browser:
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+# OCR: rapidocr ships in the venv; Tesseract (OCR_ENGINE=tesseract) is Debian's program
+.PHONY: ocr azurite
+ocr:
+	command -v tesseract >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends tesseract-ocr tesseract-ocr-eng; }
+
+# Azurite, the Azure Storage emulator the blob store's tests run against (pinned in infra/azurite)
+AZURITE := infra/azurite/node_modules/.bin/azurite-blob
+$(AZURITE): infra/azurite/package.json infra/azurite/package-lock.json
+	npm ci --prefix infra/azurite --no-audit --no-fund --loglevel=error
+	touch $(AZURITE)
+
+azurite: $(AZURITE)
+
+test: model browser ocr azurite
 	$(BIN)/pytest
 
 lint: install

@@ -54,3 +54,27 @@ GENERAL_ANSWER = (
     'subscriptions and KYC status, for example "How many open orders do I have?" or '
     '"What is my cash balance?".'
 )
+
+REASONING_SYSTEM = (
+    "You are the assistant of a brokerage for stocks and crypto. Answer the customer's question "
+    "thoughtfully in at most five sentences. You have no access to their account data in this "
+    "answer; if the question depends on it, say what you would need. Never give personalised "
+    "investment advice as a certainty; name the trade-offs."
+)
+
+ACTION_SYSTEM = (
+    "You turn a brokerage customer's request into the action it asks for. Reply with JSON "
+    "naming the action and its arguments exactly as the customer gave them; use null for "
+    "anything they did not say."
+)
+
+ACTION_NOT_AVAILABLE = (
+    "I understood this as a request to {summary}. Actions that change your account (orders, "
+    "payments, notifications) need your explicit confirmation and run through the platform's "
+    "action tools, which are not enabled in this deployment, so nothing was done."
+)
+
+STEP_BUDGET_EXCEEDED = (
+    "This request needed more steps than one request may take ({budget}); I answered the first "
+    "parts only. Please ask the rest separately."
+)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field, ValidationError
 
 from agents import prompts
@@ -138,10 +139,7 @@ class SqlAgent:
         for every question so llama.cpp reuses its processed prefix (a fresh 2,000-token schema
         costs ~40 s on two cores, a cached one nothing). Larger schemas are cut down to the
         tables schema linking finds."""
-        self.llm = llm.bind(response_format=RESPONSE_FORMAT, max_tokens=MAX_SQL_TOKENS)
-        self.sampler = llm.bind(
-            response_format=RESPONSE_FORMAT, max_tokens=MAX_SQL_TOKENS, temperature=0.7
-        )
+        self.llm = llm
         self.catalog = catalog
         self.policy = policy
         self.runner = runner
@@ -204,8 +202,15 @@ class SqlAgent:
 
     # -- answering -------------------------------------------------------------------------
     async def answer(
-        self, question: str, caller: Caller, instructions: str | None = None
+        self,
+        question: str,
+        caller: Caller,
+        instructions: str | None = None,
+        *,
+        llm: Runnable | None = None,
     ) -> SqlOutcome:
+        """`llm` overrides the agent's model for this question (the router's choice)."""
+        llm = llm or self.llm
         shots = self.memory.search(question, self.examples) if self.memory else []
         shots = [s for s in shots if s.similarity >= MIN_EXAMPLE_SIMILARITY]
         if shots and shots[0].similarity >= REUSE_SIMILARITY:
@@ -215,7 +220,7 @@ class SqlAgent:
                 return reused.outcome.model_copy(update={"source": "memory"})
         tables = self.tables_for(question, caller)
         messages = self.messages(question, caller, tables, shots, instructions)
-        first = await self._with_retries(messages, caller)
+        first = await self._with_retries(llm, messages, caller)
         if first.outcome is None:
             raise AssistantError(
                 first.code, f"I could not write a query that answers this: {first.problem}"
@@ -223,12 +228,16 @@ class SqlAgent:
         outcome = first.outcome.model_copy(update={"tables": sorted(tables)})
         if self.samples <= 1:
             return outcome
-        return await self._vote(messages, caller, outcome)
+        return await self._vote(llm, messages, caller, outcome)
 
-    async def _with_retries(self, messages: list[BaseMessage], caller: Caller) -> _Attempt:
+    async def _with_retries(
+        self, llm: Runnable, messages: list[BaseMessage], caller: Caller
+    ) -> _Attempt:
         attempt = _Attempt(None, "the model gave no SQL", "model_no_sql")
         for number in range(1, self.max_retries + 2):
-            reply = await self.llm.ainvoke(messages)
+            reply = await llm.ainvoke(
+                messages, response_format=RESPONSE_FORMAT, max_tokens=MAX_SQL_TOKENS
+            )
             text = str(reply.content)
             try:
                 draft = parse_draft(text)
@@ -260,14 +269,20 @@ class SqlAgent:
         return _Attempt(draft, "", "", outcome)
 
     async def _vote(
-        self, messages: list[BaseMessage], caller: Caller, greedy: SqlOutcome
+        self, llm: Runnable, messages: list[BaseMessage], caller: Caller, greedy: SqlOutcome
     ) -> SqlOutcome:
         """Draw more drafts at a higher temperature; keep the result most drafts agree on (the
         greedy draft wins ties)."""
         candidates = [greedy]
         for _ in range(self.samples - 1):
             try:
-                draft = parse_draft(str((await self.sampler.ainvoke(messages)).content))
+                reply = await llm.ainvoke(
+                    messages,
+                    response_format=RESPONSE_FORMAT,
+                    max_tokens=MAX_SQL_TOKENS,
+                    temperature=0.7,
+                )
+                draft = parse_draft(str(reply.content))
             except ValueError:
                 continue
             tried = await self._try(draft, caller, attempts=greedy.attempts)

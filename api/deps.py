@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from graphs.assistant import Assistant
+from retrieval.library import DocumentLibrary
+from services.errors import AssistantError
 from services.identity import Caller
 
 
@@ -29,3 +31,13 @@ def get_caller(
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def get_documents(request: Request) -> DocumentLibrary:
+    library = request.app.state.documents
+    if library is None:
+        raise AssistantError("documents_unavailable", "no document library is set up here")
+    return library
+
+
+DocumentsDep = Annotated[DocumentLibrary, Depends(get_documents)]

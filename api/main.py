@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import chat, health
+from api.routes import chat, documents, health, metrics
 from graphs.assistant import Assistant
 from services.errors import AssistantError
 
@@ -26,6 +26,7 @@ def create_app(assistant: Assistant, *, warm_up: bool = False) -> FastAPI:
         yield
         if warming:
             warming.cancel()
+        await assistant.aclose()
 
     app = FastAPI(
         title="Trading AI Assist",
@@ -34,8 +35,11 @@ def create_app(assistant: Assistant, *, warm_up: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.assistant = assistant
+    app.state.documents = assistant.documents
     app.include_router(health.router)
     app.include_router(chat.router)
+    app.include_router(metrics.router)
+    app.include_router(documents.router)
 
     @app.exception_handler(AssistantError)
     async def assistant_error(_request: Request, exc: AssistantError) -> JSONResponse:

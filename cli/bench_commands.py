@@ -9,8 +9,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.rag_commands import bench_retrieval
+from cli.routing_commands import bench_routing
+
 bench_app = typer.Typer(help="Benchmarks: how fast the parts are.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)
+bench_app.command("routing")(bench_routing)
+bench_app.command("retrieval")(bench_retrieval)
 
 
 @bench_app.command("guard")

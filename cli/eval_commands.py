@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.rag_commands import convert_tatqa_command, eval_rag
+from cli.routing_commands import eval_routing
 from services.settings import EmbeddedModel
 
 if TYPE_CHECKING:
@@ -19,6 +21,9 @@ eval_app = typer.Typer(
     help="Evaluations: accuracy and latency on golden sets.", no_args_is_help=True
 )
 console = Console(stderr=True, soft_wrap=True)
+eval_app.command("routing")(eval_routing)
+eval_app.command("rag")(eval_rag)
+eval_app.command("convert-tatqa")(convert_tatqa_command)
 SPIDER = Path(__file__).resolve().parents[2] / "shared/eval-data/spider_dev"
 
 

@@ -15,6 +15,8 @@ from rich.table import Table
 
 from cli.bench_commands import bench_app
 from cli.eval_commands import eval_app
+from cli.ingest_commands import ingest
+from cli.routing_commands import route
 from cli.sql_commands import sql_app
 from services.errors import AssistantError
 from services.settings import Settings, SettingsError, get_settings
@@ -33,6 +35,8 @@ app.add_typer(model_app, name="model")
 app.add_typer(eval_app, name="eval")
 app.add_typer(sql_app, name="sql")
 app.add_typer(bench_app, name="bench")
+app.command("route")(route)
+app.command("ingest")(ingest)
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -53,16 +57,20 @@ def _settings() -> Settings:
 
 
 def _assistant(settings: Settings, local: LocalModel) -> Assistant:
-    """The assistant on the local model, with schema linking, memory and prompt priming."""
+    """The assistant on the local model, with schema linking, memory, prompt priming and the
+    document index."""
     from graphs.assistant import Assistant
     from retrieval.embeddings import Embedder
+    from retrieval.factory import open_document_index
 
+    embedder = Embedder()
     return Assistant(
         settings,
         local.start(),
-        embedder=Embedder(),
+        embedder=embedder,
         model_description=local.description,
         primer=local.prime,
+        index=open_document_index(settings, embedder),
     )
 
 
@@ -100,6 +108,10 @@ def ask(
         int | None, typer.Option(help="Ask as this user (default: operator).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    thread: Annotated[
+        str | None,
+        typer.Option(help="Continue this conversation (the thread_id of an earlier answer)."),
+    ] = None,
 ) -> None:
     """Answer one question with the local model and print the answer, the SQL and the rows."""
     from services.db.engines import make_engine
@@ -117,8 +129,11 @@ def ask(
         assistant = _assistant(settings, local)
 
         async def warm_then_ask():
-            await assistant.warm_up([caller])
-            return await assistant.ask(question, caller)
+            try:
+                await assistant.warm_up([caller])
+                return await assistant.ask(question, caller, thread)
+            finally:
+                await assistant.aclose()
 
         answer = asyncio.run(warm_then_ask())
     except AssistantError as exc:

@@ -7,13 +7,18 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
+from retrieval.chunks import ChunkIndex, DocumentAccess
+from retrieval.ingest import IngestRequest, IngestResult
+from retrieval.library import DocumentLibrary
 from services.db.engines import make_engine
 from services.db.migrate import upgrade
 from services.db.models import User
 from services.demo_data.company_docs import write_company_docs
 from services.demo_data.generator import DemoSummary, load_demo_data, seed_examples
+from services.documents import DocumentRecord, DocumentStore
+from services.identity import Caller, Role
 from services.llm.model_files import MODELS, model_path, prepare
 from services.settings import LLMProvider, Settings
 from services.sql_examples import ensure_seeded
@@ -28,19 +33,66 @@ def demo_docs_dir(settings: Settings) -> Path:
 
 
 def build_demo_data(
-    settings: Settings, *, seed: int = 7, users: int = 300, as_of: date | None = None
+    settings: Settings,
+    *,
+    seed: int = 7,
+    users: int = 300,
+    as_of: date | None = None,
+    index: ChunkIndex | None = None,
 ) -> DemoSummary:
+    """(Re)load the demo tables and ingest the demo documents into the database, the blob store
+    and the search index (`index`, default the platform's own)."""
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)
         as_of = as_of or date.today()
         docs = write_company_docs(demo_docs_dir(settings), datetime(as_of.year, 1, 1))
         sample = MARKET_SAMPLE if MARKET_SAMPLE.exists() else None
-        return load_demo_data(
+        library = _library(settings, engine, index)
+        library.remove_all()  # the reload empties every table: vectors and blobs go with them
+        summary = load_demo_data(
             engine, seed=seed, as_of=as_of, users=users, market_sample=sample, documents=docs
         )
+        results = ingest_demo_documents(settings, library)
+        summary.rows["document_versions"] = len(results)
+        summary.rows["document_chunks"] = sum(r.chunks for r in results)
+        return summary
     finally:
         engine.dispose()
+
+
+def _library(settings: Settings, engine: Engine, index: ChunkIndex | None) -> DocumentLibrary:
+    from retrieval.factory import open_document_index
+
+    return DocumentLibrary.from_settings(settings, engine, index or open_document_index(settings))
+
+
+def _unread_demo_documents(store: DocumentStore) -> list[DocumentRecord]:
+    return [r for r in store.all() if r.current_version == 0 and r.source.startswith("demo:")]
+
+
+def ingest_demo_documents(settings: Settings, library: DocumentLibrary) -> list[IngestResult]:
+    """Ingest the demo documents listed but never read (version 0), under their front matter's
+    title, type and visibility; the files are written again if they are missing."""
+    pending = _unread_demo_documents(library.store)
+    folder = demo_docs_dir(settings)
+    if any(not (folder / r.filename).exists() for r in pending):
+        write_company_docs(folder, min(r.created_at for r in pending))
+    operator = Caller(user_id=None, role=Role.ADMIN)
+    return [
+        library.add(
+            (folder / record.filename).read_bytes(),
+            IngestRequest(
+                filename=record.filename,
+                source=record.source,
+                title=record.title,
+                doc_type=record.doc_type,
+                access=DocumentAccess(visibility=record.visibility),
+            ),
+            operator,
+        )
+        for record in pending
+    ]
 
 
 def ensure_database(settings: Settings, console: Console) -> None:
@@ -55,6 +107,13 @@ def ensure_database(settings: Settings, console: Console) -> None:
     finally:
         engine.dispose()
     if users:
+        engine = make_engine(settings.database_url)
+        try:  # a database from before document ingestion lists the demo documents unread
+            if _unread_demo_documents(DocumentStore(engine)):
+                done = ingest_demo_documents(settings, _library(settings, engine, None))
+                console.print(f"demo documents ingested: {len(done)}")
+        finally:
+            engine.dispose()
         console.print(f"database ready ({users} users)")
         return
     summary = build_demo_data(settings)

@@ -10,7 +10,10 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from contextvars import ContextVar
 from datetime import date
 from typing import Any, Literal
 
@@ -21,11 +24,19 @@ from sqlalchemy import Engine
 
 from agents import prompts
 from agents.chart import ChartSpec, suggest_chart
+from agents.model_selector import ModelSelector
+from agents.rag_agent import RagAgent
+from agents.router import Router
+from agents.routing_policy import load_routing_policy
 from agents.sql_agent import SqlAgent
 from agents.sql_memory import SqlMemory
 from graphs.chat.graph import build_chat_graph
-from graphs.chat.state import ChatContext, ChatState
+from graphs.chat.nodes import ChatAgents
+from graphs.chat.state import ChatContext, stored_types
+from graphs.checkpointer import open_checkpointer
 from retrieval.embeddings import Embedder
+from retrieval.index import DocumentIndex
+from retrieval.library import DocumentLibrary
 from retrieval.schema_linking import SchemaLinker
 from services import audit
 from services.catalog import catalog_from_engine, catalog_from_metadata
@@ -34,6 +45,10 @@ from services.db.migrate import require_schema
 from services.db.models import Base
 from services.errors import AssistantError
 from services.identity import Caller, Role
+from services.llm.errors import PrivacyViolation, ProviderUnavailable
+from services.llm.privacy import PrivacyRefusal
+from services.llm.providers import build_providers
+from services.llm.usage import Usage, UsageCallback
 from services.settings import Settings
 from services.sql_examples import add_example, load_examples
 from services.users import caller_for
@@ -41,6 +56,11 @@ from sql_guard.policy import platform_policy
 from sql_guard.runner import Column, ReplicaRunner
 
 log = logging.getLogger(__name__)
+
+
+# The platform's bookkeeping, and document text (searched through the index, which applies each
+# document's access rules), are not for the SQL agent
+INTERNAL_TABLES = {"sql_examples", "document_versions", "document_chunks"}
 
 
 def platform_notes(caller: Caller) -> str:
@@ -53,6 +73,17 @@ def platform_notes(caller: Caller) -> str:
     )
 
 
+class PartAnswer(BaseModel):
+    """One part of a compound request and how it was answered."""
+
+    question: str
+    query_type: str
+    answer: str
+    sql: str | None = None
+    citations: list[dict[str, Any]] = Field(default_factory=list)
+    action: dict[str, Any] | None = None
+
+
 class ChatAnswer(BaseModel):
     answer: str = Field(description="The answer as a sentence.")
     sql: str | None = Field(None, description="The SQL that ran, after the guard's rewrites.")
@@ -60,15 +91,27 @@ class ChatAnswer(BaseModel):
     columns: list[Column] = Field(default_factory=list)
     truncated: bool = False
     chart: ChartSpec | None = Field(None, description="How to draw the rows, when they suit it.")
-    route: str
+    citations: list[dict[str, Any]] = Field(
+        default_factory=list, description="Document passages the answer cites, [1] first."
+    )
+    route: str = Field(description="The request's kind: sql, document, action, general, reasoning.")
+    routing: dict[str, Any] = Field(
+        default_factory=dict, description="The router's labels, provider and reasons."
+    )
+    parts: list[PartAnswer] = Field(default_factory=list)
     attempts: int = 0
     elapsed_ms: float
+    usage: Usage | None = Field(None, description="Tokens and cost of the model calls.")
+    thread_id: str = Field(description="Pass it back to continue the conversation.")
     answer_id: int | None = Field(None, description="Quote it when giving feedback.")
 
 
 class ChatEvent(BaseModel):
-    event: Literal["route", "sql", "rows", "answer", "done", "error"]
+    event: Literal["route", "sql", "rows", "citations", "answer", "done", "error"]
     data: dict[str, Any]
+
+
+_asking: ContextVar[Caller | None] = ContextVar("asking", default=None)
 
 
 class Assistant:
@@ -80,32 +123,48 @@ class Assistant:
         embedder: Embedder | None = None,
         model_description: str = "",
         primer: Callable[[list[BaseMessage], int], Awaitable[None]] | None = None,
+        index: DocumentIndex | None = None,
     ):
-        """`embedder` enables schema linking and the memory of verified questions; without it
-        (unit tests) the model sees every table it may query and no examples."""
+        """`llm` is the local model (unless Ollama is configured, which then takes its place);
+        the cloud model comes from settings. `embedder` enables schema linking, the memory of
+        verified questions and the router's classifier; without it (unit tests) the model sees
+        every table it may query and the router uses its rules alone. `index` is the document
+        index: with it come the document agent and the library that adds documents to it;
+        without it document questions get a clear "no document index" answer."""
         self.settings = settings
         self.llm = llm
         self.embedder = embedder
         self.primer = primer
         self.model_description = model_description or type(llm).__name__
         self.engine: Engine = make_engine(settings.database_url)
+        self.index = index
+        self.rag = RagAgent(llm, index, settings.rag_top_k) if index is not None else None
+        self.documents = (
+            DocumentLibrary.from_settings(settings, self.engine, index)
+            if index is not None
+            else None
+        )
         self.replica: Engine = make_replica_engine(
             settings.read_replica_url, settings.sql_timeout_s
         )
         self.policy = platform_policy(settings.sql_row_limit)
+        self.routing_policy = load_routing_policy(settings.routing_policy_file)
+        self.providers = build_providers(settings, embedded=llm, audit=self._audit_refusal)
+        self.router = Router(self.routing_policy, embedder)
         self._graph = None
+        self._resources = AsyncExitStack()
         self.memory: SqlMemory | None = None
         self._db_file = sqlite_file(settings.database_url)
         self._schema_seen = False
 
-    def _build(self):
+    def _sql_agent(self) -> SqlAgent:
         """Built on first use: the catalog is read from the database, which must exist."""
         settings = self.settings
         catalog = catalog_from_engine(
             self.replica,
             base=catalog_from_metadata(Base.metadata),
             volatile=frozenset({"audit_log"}),
-        ).without({"sql_examples"})  # the agent's memory is not something users ask about
+        ).without(INTERNAL_TABLES)
         if self.embedder is not None:
             self.memory = SqlMemory(
                 self.embedder,
@@ -115,7 +174,7 @@ class Assistant:
         dialect = (
             "postgres" if self.engine.dialect.name == "postgresql" else self.engine.dialect.name
         )
-        agent = SqlAgent(
+        return SqlAgent(
             self.llm,
             catalog=catalog,
             policy=self.policy,
@@ -132,13 +191,27 @@ class Assistant:
             samples=settings.sql_samples,
             examples=settings.sql_examples,
         )
-        self.sql_agent = agent
-        return build_chat_graph(self.llm, agent)
+
+    async def _ensure_graph(self):
+        if self._graph is None:
+            self.sql_agent = self._sql_agent()
+            checkpointer = await self._resources.enter_async_context(
+                open_checkpointer(self.settings.checkpoint_url, stored_types())
+            )
+            agents = ChatAgents(
+                router=self.router,
+                models=ModelSelector(self.providers),
+                sql=self.sql_agent,
+                rag=self.rag,
+                step_budget=self.settings.graph_step_budget,
+            )
+            self._graph = build_chat_graph(agents, checkpointer=checkpointer)
+        return self._graph
 
     async def warm_up(self, callers: list[Caller] | None = None) -> None:
         """Have the model hold each caller's schema prompt processed (one slot each), so the
         first questions do not pay for it; by default staff and customers."""
-        self._ensure_built()
+        await self._ensure_graph()
         callers = callers or [Caller(role=Role.ADMIN), Caller(user_id=0, role=Role.CUSTOMER)]
         try:
             for slot, caller in enumerate(callers):
@@ -151,15 +224,6 @@ class Assistant:
                     await self.llm.ainvoke(prefix, max_tokens=1)
         except Exception:  # warming is an optimisation; a failure shows up on real requests
             log.exception("warm-up failed")
-
-    def _ensure_built(self) -> None:
-        if self._graph is None:
-            self._graph = self._build()
-
-    @property
-    def graph(self):
-        self._ensure_built()
-        return self._graph
 
     # -- checks ----------------------------------------------------------------------------
     def ensure_database(self) -> None:
@@ -186,10 +250,16 @@ class Assistant:
             )
         return text
 
+    @staticmethod
+    def _thread_key(caller: Caller, thread_id: str) -> str:
+        """Threads are kept per user, so nobody continues (or reads) another's conversation."""
+        owner = "operator" if caller.user_id is None else f"user-{caller.user_id}"
+        return f"{owner}/{thread_id}"
+
     # -- answering -------------------------------------------------------------------------
-    async def ask(self, question: str, caller: Caller) -> ChatAnswer:
+    async def ask(self, question: str, caller: Caller, thread_id: str | None = None) -> ChatAnswer:
         final: ChatAnswer | None = None
-        async for event in self.stream(question, caller):
+        async for event in self.stream(question, caller, thread_id):
             if event.event == "error":
                 raise AssistantError(event.data["code"], event.data["message"])
             if event.event == "done":
@@ -197,15 +267,32 @@ class Assistant:
         assert final is not None  # stream always ends with done or error
         return final
 
-    async def stream(self, question: str, caller: Caller) -> AsyncIterator[ChatEvent]:
-        """Events as the graph progresses: route, sql, rows, answer, then done (or error)."""
+    async def stream(
+        self, question: str, caller: Caller, thread_id: str | None = None
+    ) -> AsyncIterator[ChatEvent]:
+        """Events as the graph progresses: route, sql, rows, citations, answer, then done (or
+        error). Without `thread_id` a new conversation starts; its id is in the done event."""
         started = time.perf_counter()
+        thread_id = thread_id or uuid.uuid4().hex
+        usage = UsageCallback()
         state: dict[str, Any] = {}
+        token = _asking.set(caller)
         try:
             text = self._question(question)
             self.ensure_database()
-            async for update in self.graph.astream(
-                ChatState(question=text), context=ChatContext(caller=caller), stream_mode="updates"
+            graph = await self._ensure_graph()
+            if self.index is not None:  # documents another process ingested since
+                await asyncio.to_thread(self.index.refresh)
+            config = {
+                "configurable": {"thread_id": self._thread_key(caller, thread_id)},
+                "callbacks": [usage],
+                "recursion_limit": 2 * self.settings.graph_step_budget + 6,
+            }
+            async for update in graph.astream(
+                {"question": text},
+                config,
+                context=ChatContext(caller=caller),
+                stream_mode="updates",
             ):
                 for node, change in update.items():
                     state.update(change or {})
@@ -219,41 +306,42 @@ class Assistant:
                 question=question,
                 code=exc.code,
                 error=exc.message,
+                usage=_usage(usage),
             )
             yield ChatEvent(event="error", data=exc.body().model_dump())
             return
         except Exception as exc:
-            log.exception("chat failed")
-            await self._audit(caller, "chat.answer", "error", question=question, error=repr(exc))
-            message = (
-                "the local model is unavailable"
-                if _is_connection_error(exc)
-                else ("something went wrong while answering; the error was logged")
+            code, message = _failure(exc)
+            if code == "internal_error":
+                log.exception("chat failed")
+            else:
+                log.warning("chat failed: %s", exc)
+            await self._audit(
+                caller,
+                "chat.answer",
+                "error",
+                question=question,
+                code=code,
+                error=repr(exc),
+                usage=_usage(usage),
             )
-            code = "model_unavailable" if _is_connection_error(exc) else "internal_error"
             yield ChatEvent(event="error", data={"code": code, "message": message})
             return
-        outcome = state.get("outcome")
-        answer = ChatAnswer(
-            answer=state["answer"],
-            sql=outcome.sql if outcome else None,
-            rows=outcome.result.rows if outcome else [],
-            columns=outcome.result.columns if outcome else [],
-            truncated=outcome.result.truncated if outcome else False,
-            chart=suggest_chart(outcome.result) if outcome else None,
-            route=state["route"],
-            attempts=outcome.attempts if outcome else 0,
-            elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
+        finally:
+            _asking.reset(token)
+        answer = _answer(state, usage, thread_id, started)
         answer.answer_id = await self._audit(
             caller,
             "chat.answer",
             "ok",
             question=question,
+            thread_id=thread_id,
+            route=answer.routing,
             sql=answer.sql,
-            draft=outcome.draft if outcome else None,
+            draft=_first_draft(state),
             rows=len(answer.rows),
             elapsed_ms=answer.elapsed_ms,
+            usage=_usage(usage),
         )
         yield ChatEvent(event="done", data=answer.model_dump(mode="json"))
 
@@ -269,12 +357,20 @@ class Assistant:
         ):
             raise AssistantError("unknown_answer", f"there is no answer {answer_id} of yours")
         detail = json.loads(entry["detail"])
-        self._ensure_built()
+        await self._ensure_graph()
         if not detail.get("draft") or self.memory is None:
             return False
         await asyncio.to_thread(self.memory.remember, detail["question"].strip(), detail["draft"])
         await self._audit(caller, "chat.feedback", "ok", answer_id=answer_id)
         return True
+
+    def _audit_refusal(self, refusal: PrivacyRefusal) -> None:
+        """The provider layer refused a cloud call: that goes in the audit log, under the
+        caller whose request it was."""
+        caller = _asking.get() or Caller(role=Role.ADMIN)
+        audit.record(
+            self.engine, caller, "llm.privacy_refusal", "refused", **refusal.model_dump(mode="json")
+        )
 
     async def _audit(self, caller: Caller, action: str, outcome: str, **detail: Any) -> int | None:
         try:
@@ -284,6 +380,12 @@ class Assistant:
         except Exception:  # an unwritable audit table must not hide the answer or the error
             log.exception("could not write the audit record")
             return None
+
+    async def aclose(self) -> None:
+        """Close the conversation store and the database engines."""
+        await self._resources.aclose()
+        self._graph = None
+        self.close()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -307,21 +409,74 @@ def shared() -> Assistant:
 
 def _events_for(node: str, change: dict[str, Any]) -> list[ChatEvent]:
     if node == "supervisor":
-        return [ChatEvent(event="route", data={"route": change["route"]})]
-    if node == "sql_agent":
-        outcome = change["outcome"]
-        result = outcome.result
-        return [
-            ChatEvent(event="sql", data={"sql": outcome.sql, "attempts": outcome.attempts}),
-            ChatEvent(event="rows", data=result.model_dump(mode="json")),
-        ]
-    if "answer" in change:
-        return [ChatEvent(event="answer", data={"answer": change["answer"]})]
-    return []
+        decision = change["decision"]
+        routing = decision.model_dump(mode="json")
+        return [ChatEvent(event="route", data={"route": decision.query_type.value, **routing})]
+    events: list[ChatEvent] = []
+    for result in change.get("results", [])[-1:]:
+        if result.outcome is not None:
+            outcome = result.outcome
+            events += [
+                ChatEvent(event="sql", data={"sql": outcome.sql, "attempts": outcome.attempts}),
+                ChatEvent(event="rows", data=outcome.result.model_dump(mode="json")),
+            ]
+        if result.citations:
+            events.append(ChatEvent(event="citations", data={"citations": result.citations}))
+    if node == "finish":
+        events.append(ChatEvent(event="answer", data={"answer": change["answer"]}))
+    return events
 
 
-def _is_connection_error(exc: Exception) -> bool:
+def _first_draft(state: dict[str, Any]) -> str | None:
+    return next((r.outcome.draft for r in state.get("results", []) if r.outcome), None)
+
+
+def _answer(
+    state: dict[str, Any], usage: UsageCallback, thread_id: str, started: float
+) -> ChatAnswer:
+    results = state.get("results", [])
+    decision = state["decision"]
+    outcome = next((r.outcome for r in results if r.outcome), None)
+    return ChatAnswer(
+        answer=state["answer"],
+        sql=outcome.sql if outcome else None,
+        rows=outcome.result.rows if outcome else [],
+        columns=outcome.result.columns if outcome else [],
+        truncated=outcome.result.truncated if outcome else False,
+        chart=suggest_chart(outcome.result) if outcome else None,
+        citations=[c for r in results for c in r.citations],
+        route=decision.query_type.value,
+        routing=decision.model_dump(mode="json"),
+        parts=[
+            PartAnswer(
+                question=r.part.text,
+                query_type=r.part.query_type.value,
+                answer=r.answer,
+                sql=r.outcome.sql if r.outcome else None,
+                citations=r.citations,
+                action=r.action,
+            )
+            for r in results
+        ],
+        attempts=outcome.attempts if outcome else 0,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        usage=usage.total() if usage.usages else None,
+        thread_id=thread_id,
+    )
+
+
+def _usage(usage: UsageCallback) -> dict[str, Any] | None:
+    return usage.total().model_dump() if usage.usages else None
+
+
+def _failure(exc: Exception) -> tuple[str, str]:
+    """What the caller is told when answering failed outright."""
     import httpx
     import openai
 
-    return isinstance(exc, openai.APIConnectionError | openai.APITimeoutError | httpx.ConnectError)
+    if isinstance(exc, PrivacyViolation):
+        return "privacy_refused", "this request may only use a local model, and none is available"
+    unavailable = ProviderUnavailable | openai.APIConnectionError | openai.APITimeoutError
+    if isinstance(exc, unavailable | httpx.ConnectError):
+        return "model_unavailable", "the local model is unavailable; please try again shortly"
+    return "internal_error", "something went wrong while answering; the error was logged"

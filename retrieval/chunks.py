@@ -30,7 +30,8 @@ class DocumentAccess(BaseModel, frozen=True):
         """
         >>> DocumentAccess(visibility="public").allows(Caller(user_id=3))
         True
-        >>> DocumentAccess().allows(Caller(user_id=3)), DocumentAccess().allows(Caller(role="support"))
+        >>> internal = DocumentAccess()
+        >>> internal.allows(Caller(user_id=3)), internal.allows(Caller(role="support"))
         (False, True)
         >>> DocumentAccess(visibility="restricted", user_ids={3}).allows(Caller(user_id=3))
         True
@@ -66,7 +67,10 @@ class Hit(BaseModel):
 class ChunkIndex(Protocol):
     """What ingestion needs from the search index."""
 
-    def replace_document(self, document_id: int, chunks: list[Chunk]) -> None:
-        """Atomically swap a document's chunks for a new version's."""
+    def replace_document(
+        self, document_id: int, chunks: list[Chunk], *, doc_type: str | None = None
+    ) -> None:
+        """Atomically swap a document's chunks for a new version's; `doc_type` feeds the
+        search filters."""
 
     def delete_document(self, document_id: int) -> None: ...

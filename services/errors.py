@@ -17,6 +17,8 @@ class AssistantError(RuntimeError):
         "unknown_user": 404,
         "database_missing": 503,
         "model_unavailable": 503,
+        "privacy_refused": 503,
+        "documents_unavailable": 503,
         "model_no_sql": 502,
         "sql_rejected": 422,
         "sql_failed": 422,

@@ -60,7 +60,7 @@ Schema = dict[str, dict[str, str]]  # SQLGlot's mapping format: {table: {column:
 
 # The platform's own records: who did what (audit_log) and the SQL agent's memory of verified
 # examples (sql_examples, whose SQL and questions come from every user). Admins only.
-ADMIN_ONLY_TABLES = frozenset({"audit_log", "sql_examples"})
+ADMIN_ONLY_TABLES = frozenset({"audit_log", "sql_examples", "document_versions", "document_chunks"})
 # Tables without an owner that customers may read: the market's prices are everyone's.
 PUBLIC_TABLES = frozenset({"market_prices"})
 

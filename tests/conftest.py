@@ -55,7 +55,7 @@ def scripted_sql(script: dict[str, str]):
 
 
 @pytest.fixture
-def make_assistant(demo_settings: Settings):
+async def make_assistant(demo_settings: Settings):
     made: list[Assistant] = []
 
     def factory(responder, **settings_overrides: Any) -> tuple[Assistant, ScriptedChatModel]:
@@ -67,4 +67,4 @@ def make_assistant(demo_settings: Settings):
 
     yield factory
     for assistant in made:
-        assistant.close()
+        await assistant.aclose()

@@ -3,15 +3,22 @@ answer. Loaded by Chainlit from this file; the assistant comes from the hosting 
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import chainlit as cl
 from chainlit.input_widget import TextInput
 
-from graphs.assistant import shared
+from graphs.assistant import Assistant, shared
+from retrieval.ingest import IngestRequest
 from services.errors import AssistantError
+from services.identity import Caller
 
 WELCOME = (
-    "Ask me about accounts, orders, positions, transactions, payments, subscriptions or KYC "
-    "status. Open the settings to act as a demo user; otherwise you are the operator."
+    "Ask me about accounts, orders, positions, transactions, payments, subscriptions, KYC "
+    "status or the firm's documents. Staff can attach a file to add it to the documents (staff "
+    "only until its access is changed). Open the settings to act as a demo user; otherwise you "
+    "are the operator."
 )
 
 
@@ -47,16 +54,50 @@ async def answer(message: cl.Message) -> None:
     except AssistantError as exc:
         await cl.Message(content=f"**{exc.message}**").send()
         return
+    files = [e for e in message.elements or [] if getattr(e, "path", None)]
+    if files:
+        await cl.Message(content=await _ingest(assistant, caller, files)).send()
+        if not message.content.strip():
+            return
     reply = cl.Message(content="")
-    async for event in assistant.stream(message.content, caller):
+    # one chat session is one conversation, so follow-up questions work
+    thread_id = f"chainlit-{cl.context.session.id}"
+    async for event in assistant.stream(message.content, caller, thread_id):
         if event.event == "sql":
             async with cl.Step(name="SQL", type="tool", language="sql") as step:
                 step.output = event.data["sql"]
         elif event.event == "rows" and event.data["rows"]:
             async with cl.Step(name="Rows", type="tool") as step:
                 step.output = _markdown_table(event.data["columns"], event.data["rows"])
+        elif event.event == "citations":
+            async with cl.Step(name="Sources", type="retrieval") as step:
+                step.output = "\n".join(
+                    f"[{i}] {c.get('title', '')} {c.get('section') or ''}".rstrip()
+                    for i, c in enumerate(event.data["citations"], 1)
+                )
         elif event.event == "answer":
             reply.content = event.data["answer"]
         elif event.event == "error":
             reply.content = f"**Sorry:** {event.data['message']}"
     await reply.send()
+
+
+async def _ingest(assistant: Assistant, caller: Caller, files: list) -> str:
+    """Add the attached files to the documents, one line per file."""
+    if assistant.documents is None:
+        return "Documents cannot be added here: no document library is set up."
+    lines = []
+    for element in files:
+        request = IngestRequest(filename=element.name, source=f"upload:{element.name}")
+        data = await asyncio.to_thread(Path(element.path).read_bytes)
+        try:
+            result = await asyncio.to_thread(assistant.documents.add, data, request, caller)
+        except AssistantError as exc:
+            lines.append(f"- **{element.name}**: not added: {exc.message}")
+            continue
+        status = result.status.value.replace("_", " ")
+        lines.append(
+            f"- **{element.name}**: {status} (document {result.document_id}, "
+            f"version {result.version}, {result.chunks} passages)"
+        )
+    return "\n".join(lines)

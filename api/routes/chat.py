@@ -15,11 +15,16 @@ router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
 class ChatRequest(BaseModel):
     message: str = Field(max_length=100_000, description="The question, in plain language.")
+    thread_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_.:-]{1,100}$",
+        description="Continue this conversation (from an earlier answer); omit to start one.",
+    )
 
 
 @router.post("", response_model=ChatAnswer, summary="Ask a question, get the whole answer")
 async def chat(body: ChatRequest, assistant: AssistantDep, caller: CallerDep) -> ChatAnswer:
-    return await assistant.ask(body.message, caller)
+    return await assistant.ask(body.message, caller, body.thread_id)
 
 
 @router.post(
@@ -30,7 +35,7 @@ async def chat(body: ChatRequest, assistant: AssistantDep, caller: CallerDep) ->
 )
 async def chat_stream(body: ChatRequest, assistant: AssistantDep, caller: CallerDep):
     async def events() -> AsyncIterator[str]:
-        async for event in assistant.stream(body.message, caller):
+        async for event in assistant.stream(body.message, caller, body.thread_id):
             yield f"event: {event.event}\ndata: {json.dumps(event.data)}\n\n"
 
     return StreamingResponse(

@@ -1,42 +1,29 @@
-"""The chat graph: supervisor -> (SQL agent -> answer composer) | direct answer."""
+"""The chat graph: the supervisor plans, then dispatches each part of the request to the SQL,
+document, action or direct agent in turn, and the finish node puts the answers together.
+
+    START → supervisor → dispatch ⇄ {sql_agent, rag_agent, action_agent, direct} → finish → END
+"""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from langchain_core.language_models.chat_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
-from langgraph.runtime import Runtime
-from langgraph.types import Command
 
-from agents import prompts
-from agents.answer_composer import compose_answer
-from agents.sql_agent import SqlAgent
-from agents.supervisor import choose_route
+from graphs.chat.nodes import ChatAgents, ChatNodes
 from graphs.chat.state import ChatContext, ChatState
 
 
-def build_chat_graph(llm: BaseChatModel, sql_agent: SqlAgent):
-    def supervisor(state: ChatState) -> Command[Literal["sql_agent", "general"]]:
-        route = choose_route(state.question)
-        return Command(update={"route": route}, goto="sql_agent" if route == "sql" else "general")
-
-    async def run_sql(state: ChatState, runtime: Runtime[ChatContext]) -> dict:
-        return {"outcome": await sql_agent.answer(state.question, runtime.context.caller)}
-
-    async def compose(state: ChatState) -> dict:
-        return {"answer": await compose_answer(llm, state.question, state.outcome.result)}
-
-    def general(_state: ChatState) -> dict:
-        return {"answer": prompts.GENERAL_ANSWER}
-
+def build_chat_graph(agents: ChatAgents, *, checkpointer=None):
+    nodes = ChatNodes(agents)
     graph = StateGraph(ChatState, context_schema=ChatContext)
-    graph.add_node("supervisor", supervisor)
-    graph.add_node("sql_agent", run_sql)
-    graph.add_node("compose", compose)
-    graph.add_node("general", general)
+    graph.add_node("supervisor", nodes.supervisor)
+    graph.add_node("dispatch", nodes.dispatch)
+    graph.add_node("sql_agent", nodes.sql_agent)
+    graph.add_node("rag_agent", nodes.rag_agent)
+    graph.add_node("action_agent", nodes.action_agent)
+    graph.add_node("direct", nodes.direct)
+    graph.add_node("finish", nodes.finish)
     graph.add_edge(START, "supervisor")
-    graph.add_edge("sql_agent", "compose")
-    graph.add_edge("compose", END)
-    graph.add_edge("general", END)
-    return graph.compile(name="chat")
+    for worker in ("sql_agent", "rag_agent", "action_agent", "direct"):
+        graph.add_edge(worker, "dispatch")
+    graph.add_edge("finish", END)
+    return graph.compile(name="chat", checkpointer=checkpointer)

@@ -1,20 +1,45 @@
-"""What flows through the chat graph, and the per-run context it reads."""
+"""What flows through the chat graph, and the per-run context it reads.
+
+`history` is the conversation so far; the checkpointer keeps the whole state per thread, so a
+follow-up in a later request (or after a restart) sees the turns before it. Everything else is
+reset by the supervisor at the start of each turn.
+"""
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
+from enum import Enum
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from agents.followup import Turn
+from agents.router import RequestPart, RouteDecision
 from agents.sql_agent import SqlOutcome
-from agents.supervisor import Route
 from services.identity import Caller
+
+MAX_HISTORY = 10  # turns kept per thread; older ones no longer help a follow-up
+
+
+class PartResult(BaseModel):
+    """The answer to one part of a (possibly compound) request."""
+
+    part: RequestPart
+    answer: str
+    outcome: SqlOutcome | None = None
+    citations: list[dict[str, Any]] = Field(default_factory=list)
+    action: dict[str, Any] | None = None
 
 
 class ChatState(BaseModel):
     question: str
-    route: Route | None = None
-    outcome: SqlOutcome | None = None
+    history: list[Turn] = Field(default_factory=list)
+    decision: RouteDecision | None = None
+    plan: list[RequestPart] = Field(default_factory=list)
+    results: list[PartResult] = Field(default_factory=list)
+    steps: int = 0
+    budget_exceeded: bool = False
     answer: str | None = None
 
 
@@ -23,3 +48,26 @@ class ChatContext:
     """Per-run data: who is asking. Set by the API or CLI from the authenticated request."""
 
     caller: Caller
+
+
+def stored_types(model: type[BaseModel] = ChatState) -> set[type]:
+    """Every model and enum a checkpoint of `model` can hold: the checkpointer restores these
+    and nothing else (it refuses to rebuild a class it was not told about).
+
+    >>> from sql_guard.runner import QueryResult
+    >>> Turn in stored_types() and QueryResult in stored_types()
+    True
+    """
+    found: set[type] = set()
+    pending: list[Any] = [model]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, type) and issubclass(item, BaseModel | Enum):
+            if item in found:
+                continue
+            found.add(item)
+            if issubclass(item, BaseModel):
+                pending += [field.annotation for field in item.model_fields.values()]
+        else:
+            pending += typing.get_args(item)
+    return found

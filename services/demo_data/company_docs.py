@@ -181,8 +181,16 @@ def render_pdf(doc: CompanyDoc, path: Path, when: datetime) -> None:
     pdf.output(str(path))
 
 
+def demo_source(filename: str) -> str:
+    """The source a demo document is ingested under, the same wherever VAR_DIR is."""
+    return f"demo:{filename}"
+
+
 def write_company_docs(folder: Path, when: datetime) -> list[dict]:
-    """Write every document in its publishing format; return rows for the `documents` table."""
+    """Write every document in its publishing format; return rows for the `documents` table.
+
+    The rows are version 0 (listed, not yet read): ingesting the files with source
+    `demo:<file name>` (`cli.setup.ingest_demo_documents`) makes them version 1 with chunks."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for number, doc in enumerate(load_sources(), start=1):
@@ -205,6 +213,11 @@ def write_company_docs(folder: Path, when: datetime) -> list[dict]:
                 "mime_type": MIME[doc.format],
                 "content_hash": hashlib.sha256(path.read_bytes()).hexdigest(),
                 "created_at": when,
+                "source": demo_source(path.name),
+                "current_version": 0,
+                "updated_at": when,
+                "access_roles": "",
+                "access_user_ids": "",
             }
         )
     return rows

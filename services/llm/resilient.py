@@ -32,6 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
+import httpx2  # openai >= 3.3 speaks HTTP through httpx2; its stream errors surface raw
 import openai
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.exceptions import (
@@ -113,12 +114,21 @@ def classify(exc: BaseException) -> Failure | None:
     status = _status(exc)
     detail = _detail(exc, status)
     if isinstance(
-        exc, TimeoutError | httpx.TimeoutException | openai.APITimeoutError | ModelTimeoutError
+        exc,
+        TimeoutError
+        | httpx.TimeoutException
+        | httpx2.TimeoutException
+        | openai.APITimeoutError
+        | ModelTimeoutError,
     ):
         return Failure(FailureKind.TIMEOUT, retryable=True, detail=detail)
     if isinstance(
         exc,
-        ConnectionError | httpx.TransportError | openai.APIConnectionError | ModelConnectionError,
+        ConnectionError
+        | httpx.TransportError
+        | httpx2.TransportError
+        | openai.APIConnectionError
+        | ModelConnectionError,
     ):
         return Failure(FailureKind.CONNECTION, retryable=True, detail=detail)
     if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError):

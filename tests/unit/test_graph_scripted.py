@@ -75,7 +75,7 @@ async def test_guard_objection_is_fed_back(make_assistant):
     bad = json.dumps({"sql": "DELETE FROM orders"})
     good = json.dumps({"sql": "SELECT COUNT(*) FROM orders"})
     assistant, model = make_assistant(replies(bad, good, "Done."))
-    answer = await assistant.ask("Delete my orders", assistant.caller(None))
+    answer = await assistant.ask("How many orders are there?", assistant.caller(None))
     assert answer.attempts == 2
     assert "only SELECT queries may run, not DELETE" in model.calls[1]["messages"][-1].content
 
@@ -84,7 +84,7 @@ async def test_database_error_is_fed_back(make_assistant):
     bad = json.dumps({"sql": "SELECT abs(-9223372036854775808) FROM orders"})
     good = json.dumps({"sql": "SELECT COUNT(*) FROM orders"})
     assistant, model = make_assistant(replies(bad, good, "Done."))
-    answer = await assistant.ask("count", assistant.caller(None))
+    answer = await assistant.ask("How many orders are there?", assistant.caller(None))
     assert answer.attempts == 2
     assert "the database said: integer overflow" in model.calls[1]["messages"][-1].content
 

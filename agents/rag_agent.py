@@ -1,0 +1,296 @@
+"""Answer a question from the firm's documents, citing the passages, or decline.
+
+The steps, top to bottom: search the index as the caller (access control happens inside the
+search, before ranking); decline without asking the model when no passage is relevant enough
+(a threshold on the retrieval scores); otherwise number the passages and have the model answer
+through a JSON schema, citing them inline as [1], [2]; keep only citations that name a passage
+shown, moved to the passage that holds the answer's figures when the model miscounted
+(`agents.citation_check`). An answer the model marks unanswerable, one that cites nothing shown,
+or one stating a figure that no passage holds is declined: it cannot be checked against the
+documents, so it is not passed on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field, ValidationError
+
+from agents import rag_prompts
+from agents.citation_check import check_citations
+from retrieval.chunks import Chunk
+from retrieval.index import ScoredHit, SearchFilters
+from services.identity import Caller
+
+log = logging.getLogger(__name__)
+
+MAX_ANSWER_TOKENS = 300
+MIN_SIMILARITY = 0.3
+"""Cosine similarity (all-MiniLM-L6-v2) the best passage must reach. On the demo golden set the
+best passage of answerable questions scores 0.4 to 0.8, of off-topic ones below 0.3."""
+MIN_RERANK = -4.0
+"""Cross-encoder logit the best passage must reach when the index reranks."""
+
+
+class Scored(Protocol):
+    """Retrieval evidence of a passage (a `Passage` or a `ScoredHit`)."""
+
+    similarity: float
+    rerank_score: float | None
+
+
+class PassageSearch(Protocol):
+    """What the agent needs from the index (`retrieval.index.DocumentIndex` is one)."""
+
+    def search(
+        self, query: str, caller: Caller, k: int | None = None, filters: SearchFilters | None = None
+    ) -> list[ScoredHit]: ...
+
+
+class RagDraft(BaseModel):
+    """The model's reply. `citations` comes before `answer` so the model picks its passages
+    before it writes; small models often leave the [n] markers out of the text, and the listed
+    numbers stand in for them."""
+
+    answerable: bool = Field(description="False when the passages do not contain the answer.")
+    citations: list[int] = Field(
+        default_factory=list, description="Numbers of the passages the answer comes from."
+    )
+    answer: str = Field("", description="The answer, citing passages as [1], [2].")
+
+
+RESPONSE_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {"name": "rag_answer", "schema": RagDraft.model_json_schema()},
+}
+
+
+class Passage(BaseModel):
+    number: int = Field(description="The [n] the model saw it under, from 1.")
+    chunk: Chunk
+    score: float
+    similarity: float
+    rerank_score: float | None = None
+
+
+class Citation(BaseModel):
+    number: int = Field(description="The [n] in the answer; `passages[number - 1]`.")
+    chunk_id: str
+    document_id: int
+    title: str
+    section: str | None = None
+    page: int | None = None
+
+    @property
+    def label(self) -> str:
+        """
+        >>> Citation(number=1, chunk_id="1:1:0", document_id=1, title="Fees", page=2).label
+        'Fees, p. 2'
+        """
+        where = [self.title]
+        if self.section:
+            where.append(self.section)
+        if self.page is not None:
+            where.append(f"p. {self.page}")
+        return ", ".join(where)
+
+
+class RagOutcome(BaseModel):
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+    passages: list[Passage] = Field(
+        default_factory=list, description="What the search returned for this caller, numbered."
+    )
+    declined: bool = False
+    reason: str | None = Field(
+        None,
+        description="Why it declined: no_relevant_passages, model_declined, uncited (no passage "
+        "shown is cited) or unsupported (a figure in the answer is in no passage).",
+    )
+
+
+def source_line(chunk: Chunk) -> str:
+    parts = [chunk.title] + ([chunk.section] if chunk.section else [])
+    if chunk.page is not None:
+        parts.append(f"p. {chunk.page}")
+    return " — ".join(parts)
+
+
+def parse_reply(text: str) -> RagDraft | None:
+    """The model's draft: JSON (possibly wrapped in prose or a fence), else None.
+
+    >>> parse_reply('{"answerable": true, "answer": "Free [1]."}').answer
+    'Free [1].'
+    >>> parse_reply('```json\\n{"answerable": false}\\n```').answerable
+    False
+    >>> parse_reply("no idea") is None
+    True
+    """
+    match = re.search(r"\{.*\}", text, re.S)
+    if not match:
+        return None
+    try:
+        return RagDraft.model_validate(json.loads(match.group(0)))
+    except (ValueError, ValidationError):
+        return None
+
+
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+def cited_numbers(answer: str) -> list[int]:
+    """Passage numbers cited, in order of first citation.
+
+    >>> cited_numbers("Free [2]. Wires cost $25 [1, 2][3].")
+    [2, 1, 3]
+    """
+    seen: list[int] = []
+    for group in _MARKER.findall(answer):
+        for number in (int(n) for n in group.split(",")):
+            if number not in seen:
+                seen.append(number)
+    return seen
+
+
+def keep_markers(answer: str, valid: set[int]) -> str:
+    """Drop citation numbers that name no passage shown; markers become [n][m].
+
+    >>> keep_markers("Free [1, 7]. Odd [9].", {1, 2})
+    'Free [1]. Odd.'
+    """
+
+    def rewrite(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in match.group(1).split(",") if int(n) in valid]
+        return "".join(f"[{n}]" for n in numbers)
+
+    text = _MARKER.sub(rewrite, answer)
+    return re.sub(r"\s+([.,;:])", r"\1", text).strip()
+
+
+def append_markers(answer: str, numbers: list[int]) -> str:
+    """
+    >>> append_markers("It is free.", [2, 1])
+    'It is free [2][1].'
+    >>> append_markers("It is free", [1])
+    'It is free [1]'
+    """
+    markers = "".join(f"[{n}]" for n in numbers)
+    text = answer.rstrip()
+    if text.endswith((".", "!", "?")):
+        return f"{text[:-1]} {markers}{text[-1]}"
+    return f"{text} {markers}"
+
+
+class RagAgent:
+    def __init__(
+        self,
+        llm: BaseChatModel,
+        index: PassageSearch,
+        top_k: int = 5,
+        *,
+        min_similarity: float = MIN_SIMILARITY,
+        min_rerank: float = MIN_RERANK,
+    ):
+        self.llm = _bound(llm)
+        self.index = index
+        self.top_k = top_k
+        self.min_similarity = min_similarity
+        self.min_rerank = min_rerank
+
+    def relevant(self, passages: Sequence[Scored]) -> bool:
+        """Is any passage close enough to the question to be worth the model's time? Decided
+        on retrieval scores alone: the cross-encoder's when it ran, else cosine similarity."""
+        reranked = [p.rerank_score for p in passages if p.rerank_score is not None]
+        if reranked:
+            return max(reranked) >= self.min_rerank
+        return bool(passages) and max(p.similarity for p in passages) >= self.min_similarity
+
+    async def retrieve(
+        self, question: str, caller: Caller, filters: SearchFilters | None = None
+    ) -> list[Passage]:
+        hits = await asyncio.to_thread(self.index.search, question, caller, self.top_k, filters)
+        return [
+            Passage(
+                number=number,
+                chunk=hit.chunk,
+                score=hit.score,
+                similarity=hit.similarity,
+                rerank_score=hit.rerank_score,
+            )
+            for number, hit in enumerate(hits, start=1)
+        ]
+
+    def messages(self, question: str, passages: list[Passage]) -> list:
+        shown = "\n\n".join(
+            rag_prompts.PASSAGE.format(
+                number=p.number, source=source_line(p.chunk), text=p.chunk.text.strip()
+            )
+            for p in passages
+        )
+        return [
+            SystemMessage(rag_prompts.RAG_SYSTEM),
+            HumanMessage(rag_prompts.RAG_USER.format(passages=shown, question=question)),
+        ]
+
+    async def answer(
+        self,
+        question: str,
+        caller: Caller,
+        filters: SearchFilters | None = None,
+        *,
+        llm: BaseChatModel | None = None,
+    ) -> RagOutcome:
+        """`llm` overrides the agent's model for this question (the router's choice)."""
+        passages = await self.retrieve(question, caller, filters)
+        if not self.relevant(passages):
+            log.info("no passage relevant enough for %r; declined without the model", question)
+            return _declined(passages, "no_relevant_passages")
+        model = _bound(llm) if llm is not None else self.llm
+        reply = await model.ainvoke(self.messages(question, passages))
+        draft = parse_reply(str(reply.content))
+        if draft is None or not draft.answerable or not draft.answer.strip():
+            return _declined(passages, "model_declined")
+        shown = {p.number for p in passages}
+        answer = keep_markers(draft.answer, shown)
+        inline = cited_numbers(answer)
+        numbers = inline + [n for n in draft.citations if n in shown and n not in inline]
+        if not numbers:
+            log.info("the model's answer cites no passage shown: %.200r", draft.answer)
+            return _declined(passages, "uncited")
+        shown_texts = {p.number: p.chunk.text for p in passages}
+        checked = check_citations(answer, numbers, shown_texts, question)
+        if checked is None:
+            log.info("the model's answer states a figure no passage holds: %.200r", answer)
+            return _declined(passages, "unsupported")
+        if checked != numbers:
+            log.info("citations %s of %.120r moved to %s", numbers, answer, checked)
+            answer, numbers = append_markers(keep_markers(answer, set()), checked), checked
+        elif not inline:  # listed but not marked: the markers go at the end of the answer
+            answer = append_markers(answer, numbers)
+        citations = [
+            Citation(
+                number=n,
+                chunk_id=passages[n - 1].chunk.id,
+                document_id=passages[n - 1].chunk.document_id,
+                title=passages[n - 1].chunk.title,
+                section=passages[n - 1].chunk.section,
+                page=passages[n - 1].chunk.page,
+            )
+            for n in numbers
+        ]
+        return RagOutcome(answer=answer, citations=citations, passages=passages)
+
+
+def _bound(llm: BaseChatModel):
+    return llm.bind(response_format=RESPONSE_FORMAT, max_tokens=MAX_ANSWER_TOKENS)
+
+
+def _declined(passages: list[Passage], reason: str) -> RagOutcome:
+    return RagOutcome(answer=rag_prompts.DECLINE, passages=passages, declined=True, reason=reason)

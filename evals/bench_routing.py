@@ -1,0 +1,138 @@
+"""How fast the router decides, next to the embedding classifier alone on the same questions.
+
+Every round routes each golden question twice with the router's embedding cache emptied first:
+the first call is *cold* (what a new question costs: rules, and the embedding classifier when
+the rules are unsure), the second *warm* (a repeated question, answered from the cache). The
+*baseline* is the embedding classifier alone on the same question with no rules and no cache.
+The three are interleaved per question and each keeps its fastest round, so a busy machine
+slows them alike (this one has two cores shared with other work; one-off stalls of hundreds of
+milliseconds in the model runtime are common). The embedding model, and its runtime's first pass
+over each input length, are warmed on the seed utterances before anything is timed, so no
+golden question is ever cached by the embedder. Budget: a routing decision without a model call
+takes at most 5 ms at the median of the cold calls.
+
+    trading-assist bench routing [--golden FILE] [--rounds 5] [--budget-ms 5] [--rules-only]
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+from functools import partial
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from agents.router import Router
+from agents.routing_classifier import EmbeddingClassifier, TextEmbedder, load_examples
+from agents.routing_policy import RoutingPolicy
+from evals.routing_eval import RoutingCase
+
+BUDGET_MS = 5.0
+
+
+class Latency(BaseModel):
+    p50_ms: float
+    p95_ms: float
+    mean_ms: float
+    max_ms: float
+
+
+class RoutingBenchReport(BaseModel):
+    questions: int
+    rounds: int
+    embeddings: bool = Field(description="The router had the embedding classifier.")
+    cold: Latency = Field(description="Routing with the embedding cache empty, best round.")
+    warm: Latency = Field(description="Routing again right after, from the cache, best round.")
+    embedding_share: float = Field(description="Share of questions the rules were unsure of.")
+    baseline: Latency = Field(description="The embedding classifier alone, uncached, best round.")
+    ratio: float = Field(description="Cold router p50 over baseline p50.")
+    budget_ms: float
+    within_budget: bool = Field(description="Cold p50 is within the budget.")
+
+
+def latency(samples_ms: Sequence[float]) -> Latency:
+    """
+    >>> latency([1.0, 2.0, 3.0, 4.0]).p50_ms
+    2.5
+    """
+    ordered = sorted(samples_ms)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return Latency(
+        p50_ms=round(statistics.median(ordered), 3),
+        p95_ms=round(p95, 3),
+        mean_ms=round(statistics.fmean(ordered), 3),
+        max_ms=round(ordered[-1], 3),
+    )
+
+
+class _Uncached:
+    """An embedder that computes every vector afresh: the baseline pays for each one."""
+
+    def __init__(self, model):  # noqa: ANN001 - a SentenceTransformer
+        self.model = model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model.encode(
+            list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+
+
+def _timed(call, argument) -> float:  # noqa: ANN001
+    started = time.perf_counter()
+    call(argument)
+    return (time.perf_counter() - started) * 1000
+
+
+def run(
+    cases: list[RoutingCase],
+    policy: RoutingPolicy,
+    embedder: TextEmbedder,
+    *,
+    model=None,  # noqa: ANN001 - the SentenceTransformer behind `embedder`
+    use_embeddings: bool = True,
+    rounds: int = 5,
+    budget_ms: float = BUDGET_MS,
+) -> RoutingBenchReport:
+    """Time the router (cold and warm) and the embedding classifier alone; see the module
+    docstring. With `model`, both embed through it directly, so the embedder's own cache of
+    vectors plays no part."""
+    if not cases:
+        raise ValueError("no questions to route")
+    if model is not None:
+        embedder = _Uncached(model)
+        for example in load_examples():  # the runtime's first pass over each input length
+            embedder.embed([example.text])
+    router = Router(policy, embedder if use_embeddings else None)
+    baseline = EmbeddingClassifier(embedder, cache_size=0)
+    baseline.warm_up()
+    if router.classifier is not None:
+        router.classifier.warm_up()
+    callers = [case.caller() for case in cases]
+    used = sum(
+        router.route(c.question, caller).used_embeddings
+        for c, caller in zip(cases, callers, strict=True)
+    )
+    cold, warm, base = ([float("inf")] * len(cases) for _ in range(3))
+    for _ in range(rounds):
+        if router.classifier is not None:
+            router.classifier.clear()
+        for index, (case, caller) in enumerate(zip(cases, callers, strict=True)):
+            route = partial(router.route, caller=caller)
+            cold[index] = min(cold[index], _timed(route, case.question))
+            warm[index] = min(warm[index], _timed(route, case.question))
+            base[index] = min(base[index], _timed(baseline.vote, case.question))
+    cold_latency, base_latency = latency(cold), latency(base)
+    return RoutingBenchReport(
+        questions=len(cases),
+        rounds=rounds,
+        embeddings=use_embeddings,
+        cold=cold_latency,
+        warm=latency(warm),
+        embedding_share=round(used / len(cases), 4),
+        baseline=base_latency,
+        ratio=round(cold_latency.p50_ms / max(base_latency.p50_ms, 1e-9), 4),
+        budget_ms=budget_ms,
+        within_budget=cold_latency.p50_ms <= budget_ms,
+    )

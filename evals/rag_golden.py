@@ -1,0 +1,80 @@
+"""Golden questions for document retrieval and answering: one JSON object a line.
+
+A line names the question, the reference answer, and where the answer lives: `source` (a
+document's title or its file stem) and `section` (a heading; null: anywhere in the document).
+`role` is who asks (customer by default; staff see internal documents). A line with no source,
+or with `expect_decline`, must be declined: off-topic questions, and internal passages asked for
+by a customer.
+
+>>> import json, tempfile
+>>> line = {"id": "q1", "question": "Capital of France?", "answer": "", "source": None}
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     path = Path(tmp) / "set.jsonl"
+...     _ = path.write_text(json.dumps(line) + "\\n", encoding="utf-8")
+...     [(q.role.value, q.expect_decline) for q in load_rag_golden(path)]
+[('customer', True)]
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from services.identity import Caller, Role
+
+DEMO_DOCS = Path(__file__).resolve().parent / "golden" / "demo_docs.jsonl"
+
+
+class RagGoldenQuestion(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    answer: str = ""
+    source: str | None = Field(None, description="Document title or file stem.")
+    section: str | None = Field(None, description="Heading that holds the answer.")
+    role: Role = Role.CUSTOMER
+    user_id: int | None = None
+    expect_decline: bool = False
+
+    @model_validator(mode="after")
+    def _no_source_means_decline(self) -> RagGoldenQuestion:
+        if self.source is None and not self.expect_decline:
+            object.__setattr__(self, "expect_decline", True)
+        return self
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(user_id=self.user_id, role=self.role)
+
+
+class RagGoldenError(ValueError):
+    """A golden line that is not valid JSON or not a valid question, or a duplicate id."""
+
+
+def load_rag_golden(
+    path: Path, *, limit: int | None = None, seed: int | None = None
+) -> list[RagGoldenQuestion]:
+    """Read and validate; `limit` keeps the first N (or, with `seed`, a seeded sample)."""
+    questions: list[RagGoldenQuestion] = []
+    seen: set[str] = set()
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            question = RagGoldenQuestion.model_validate(json.loads(line))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise RagGoldenError(f"{path}:{number}: {exc}") from exc
+        if question.id in seen:
+            raise RagGoldenError(f"{path}:{number}: duplicate id {question.id!r}")
+        seen.add(question.id)
+        questions.append(question)
+    if limit is None or limit >= len(questions):
+        return questions
+    if seed is None:
+        return questions[:limit]
+    picked = sorted(random.Random(seed).sample(range(len(questions)), limit))
+    return [questions[i] for i in picked]

@@ -1,0 +1,83 @@
+"""Conversations survive a restart: follow-ups see the earlier turn through the checkpointer,
+on the default SQLite file and on PostgreSQL, and threads are kept apart per user."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from langchain_core.messages import BaseMessage
+
+from graphs.assistant import Assistant
+from services.llm.scripted import ScriptedChatModel
+from tests.integration import postgres
+
+FIRST = "How many orders are there in total?"
+FIRST_SQL = "SELECT COUNT(*) AS orders FROM orders"
+FOLLOW_UP = "and only the filled ones?"
+FOLLOW_UP_SQL = "SELECT COUNT(*) AS orders FROM orders WHERE status = 'filled'"
+
+
+def responder(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
+    """SQL for the two questions; the follow-up only when the earlier turn came with it."""
+    if "response_format" not in kwargs:
+        return "Counted."
+    asked = [str(m.content) for m in messages if m.type == "human"][-1]
+    if f"Follow-up question: {FOLLOW_UP}" in asked:
+        assert f"Earlier question: {FIRST}" in asked and f"Earlier SQL: {FIRST_SQL}" in asked
+        return json.dumps({"sql": FOLLOW_UP_SQL})
+    if asked.endswith(FOLLOW_UP):  # asked without its context: a query that cannot work
+        return json.dumps({"sql": "SELECT filled FROM nowhere"})
+    return json.dumps({"sql": FIRST_SQL})
+
+
+async def _conversation_across_restart(settings) -> None:
+    first = Assistant(settings, ScriptedChatModel(responder=responder))
+    answer = await first.ask(FIRST, first.caller(None), "desk-1")
+    assert answer.sql.startswith(FIRST_SQL) and answer.thread_id == "desk-1"
+    await first.aclose()
+
+    # a new process: a new assistant over the same conversation store
+    model = ScriptedChatModel(responder=responder)
+    second = Assistant(settings, model)
+    try:
+        follow = await second.ask(FOLLOW_UP, second.caller(None), "desk-1")
+        assert "status = 'filled'" in follow.sql
+        assert follow.route == "sql"
+        assert "a follow-up to the previous question" in follow.routing["reasons"]
+        # the same thread id of another user is another conversation: no earlier turn
+        customer = second.caller(1)
+        events = [e async for e in second.stream(FOLLOW_UP, customer, "desk-1")]
+        assert events[0].event == "route"
+        assert "a follow-up to the previous question" not in events[0].data["reasons"]
+    finally:
+        await second.aclose()
+
+
+async def test_follow_up_after_restart_on_sqlite(demo_settings, tmp_path, caplog):
+    settings = demo_settings.model_copy(
+        update={"checkpoint_url": f"sqlite:///{tmp_path / 'threads.db'}"}
+    )
+    await _conversation_across_restart(settings)
+    assert (tmp_path / "threads.db").stat().st_size > 0
+    # every class a checkpoint holds is registered: none is rebuilt on trust
+    assert "unregistered type" not in caplog.text
+
+
+@pytest.mark.postgres
+async def test_follow_up_after_restart_on_postgres(demo_settings):
+    name = postgres.create_database()
+    try:
+        settings = demo_settings.model_copy(update={"checkpoint_url": postgres.url(name)})
+        await _conversation_across_restart(settings)
+    finally:
+        postgres.drop_database(name)
+
+
+async def test_without_a_thread_each_question_starts_a_conversation(make_assistant):
+    assistant, model = make_assistant(responder)
+    one = await assistant.ask(FIRST, assistant.caller(None))
+    two = await assistant.ask(FIRST, assistant.caller(None))
+    assert one.thread_id != two.thread_id and len(one.thread_id) == 32

@@ -1,0 +1,163 @@
+"""The RAG agent over the demo documents (real index and embeddings, scripted chat model):
+citations map to the passages shown; off-topic questions are declined before any model call;
+the model's "not in the passages" and uncited answers are declined too."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from langchain_core.messages import BaseMessage
+
+from agents.rag_agent import RagAgent
+from agents.rag_prompts import DECLINE
+from evals.doc_chunks import read_documents
+from retrieval.embeddings import Embedder
+from retrieval.faiss_store import FaissStore
+from retrieval.index import DocumentIndex
+from services.identity import Caller, Role
+from services.llm.scripted import ScriptedChatModel, replies
+
+CUSTOMER = Caller(user_id=42)
+SUPPORT = Caller(user_id=7, role=Role.SUPPORT)
+
+
+@pytest.fixture(scope="module")
+def index() -> DocumentIndex:
+    embedder = Embedder()
+    index = DocumentIndex(FaissStore(embedder.dimension), embedder)
+    for doc in read_documents():
+        index.replace_document(doc.document_id, list(doc.chunks), doc_type=doc.doc_type)
+    return index
+
+
+def passages_in(messages: Sequence[BaseMessage]) -> dict[int, str]:
+    """The numbered passages of the prompt the agent sent: number -> text."""
+    prompt = str(messages[-1].content)
+    blocks = re.split(r"\n\n(?=\[\d+\] )", prompt.split("Passages:\n\n", 1)[1])
+    found = {}
+    for block in blocks:
+        match = re.match(r"\[(\d+)\] [^\n]*\n(.*)", block, re.S)
+        if match:
+            found[int(match.group(1))] = match.group(2)
+    return found
+
+
+def cite_passage_containing(needle: str, sentence: str):
+    """A responder that answers citing whichever passage holds `needle` (plus a bogus [9])."""
+
+    def respond(messages: Sequence[BaseMessage], _kwargs: dict[str, Any]) -> str:
+        shown = passages_in(messages)
+        number = next(n for n, text in shown.items() if needle in text)
+        answer = f"{sentence} [{number}, 9]."
+        return json.dumps({"answerable": True, "answer": answer})
+
+    return respond
+
+
+async def test_citations_map_to_the_passages_shown(index):
+    model = ScriptedChatModel(
+        responder=cite_passage_containing("International wire", "Wires cost $25.00 each")
+    )
+    agent = RagAgent(model, index, top_k=5)
+    outcome = await agent.answer("How much does an international wire withdrawal cost?", CUSTOMER)
+    assert not outcome.declined and len(model.calls) == 1
+    assert len(outcome.citations) == 1  # [9] named no passage shown and was dropped
+    citation = outcome.citations[0]
+    passage = outcome.passages[citation.number - 1]
+    assert passage.number == citation.number and passage.chunk.id == citation.chunk_id
+    assert "International wire withdrawals cost $25.00" in passage.chunk.text
+    assert citation.title == "Fee Schedule" and citation.section.endswith("withdrawals")
+    assert outcome.answer == f"Wires cost $25.00 each [{citation.number}]."
+    assert "Fee Schedule" in citation.label
+    assert model.calls[0]["kwargs"]["response_format"]["type"] == "json_schema"
+
+
+async def test_listed_citations_stand_in_for_missing_markers(index):
+    def respond(messages: Sequence[BaseMessage], _kwargs: dict[str, Any]) -> str:
+        number = next(n for n, text in passages_in(messages).items() if "T+1" in text)
+        return json.dumps(
+            {"answerable": True, "citations": [number, 17], "answer": "One business day."}
+        )
+
+    unused = ScriptedChatModel(responder=replies("{}"))
+    chosen = ScriptedChatModel(responder=respond)  # the router's pick for this question
+    outcome = await RagAgent(unused, index).answer(
+        "When do US equity trades settle?", CUSTOMER, llm=chosen
+    )
+    assert unused.calls == [] and len(chosen.calls) == 1
+    (citation,) = outcome.citations
+    assert outcome.answer == f"One business day [{citation.number}]."
+    assert "T+1" in outcome.passages[citation.number - 1].chunk.text
+
+
+async def test_a_miscounted_citation_moves_to_the_passage_holding_the_figure(index):
+    def respond(messages: Sequence[BaseMessage], _kwargs: dict[str, Any]) -> str:
+        wrong = next(n for n, text in passages_in(messages).items() if "$25.00" not in text)
+        answer = f"International wire withdrawals cost $25.00 each [{wrong}]."
+        return json.dumps({"answerable": True, "citations": [wrong], "answer": answer})
+
+    agent = RagAgent(ScriptedChatModel(responder=respond), index)
+    outcome = await agent.answer("How much does an international wire withdrawal cost?", CUSTOMER)
+    (citation,) = outcome.citations
+    assert "$25.00" in outcome.passages[citation.number - 1].chunk.text
+    assert outcome.answer == f"International wire withdrawals cost $25.00 each [{citation.number}]."
+
+
+async def test_an_answer_with_a_figure_no_passage_holds_is_declined(index):
+    model = ScriptedChatModel(
+        responder=replies('{"answerable": true, "citations": [1], "answer": "Wires cost $99 [1]."}')
+    )
+    outcome = await RagAgent(model, index).answer(
+        "How much does an international wire withdrawal cost?", CUSTOMER
+    )
+    assert outcome.declined and outcome.reason == "unsupported" and outcome.answer == DECLINE
+
+
+async def test_off_topic_questions_are_declined_without_calling_the_model(index):
+    model = ScriptedChatModel(responder=replies('{"answerable": true, "answer": "Canberra [1]."}'))
+    agent = RagAgent(model, index)
+    for question in ("What is the capital of Australia?", "Write me a poem about the sea."):
+        outcome = await agent.answer(question, CUSTOMER)
+        assert outcome.declined and outcome.reason == "no_relevant_passages"
+        assert outcome.answer == DECLINE and outcome.citations == []
+    assert model.calls == []
+
+
+async def test_declines_when_the_model_says_the_passages_do_not_answer(index):
+    model = ScriptedChatModel(responder=replies('{"answerable": false, "answer": ""}'))
+    agent = RagAgent(model, index)
+    outcome = await agent.answer("How do I reset my password?", CUSTOMER)
+    assert len(model.calls) == 1  # relevant enough to ask, and the model said no
+    assert outcome.declined and outcome.reason == "model_declined" and outcome.answer == DECLINE
+    assert outcome.passages  # what was searched stays visible
+
+
+async def test_an_answer_citing_nothing_shown_is_declined(index):
+    for reply in ('{"answerable": true, "answer": "It is free."}', "It is free [1]", "garbage"):
+        model = ScriptedChatModel(responder=replies(reply))
+        outcome = await RagAgent(model, index).answer(
+            "Is there an account maintenance fee?", CUSTOMER
+        )
+        assert outcome.declined, reply
+        assert outcome.reason in {"uncited", "model_declined"}
+        assert outcome.citations == []
+
+
+async def test_a_customer_prompt_never_holds_internal_text(index):
+    model = ScriptedChatModel(responder=replies('{"answerable": false, "answer": ""}'))
+    agent = RagAgent(model, index, top_k=10)
+    question = "Within how many days does the MLRO decide on a suspicious activity report?"
+    customer = await agent.answer(question, CUSTOMER)
+    assert customer.declined
+    assert all(p.chunk.access.allows(CUSTOMER) for p in customer.passages)
+    sent = " ".join(str(m.content) for call in model.calls for m in call["messages"])
+    assert "Money Laundering Reporting Officer" not in sent
+    staff_model = ScriptedChatModel(
+        responder=cite_passage_containing("Money Laundering Reporting Officer", "Within 7 days")
+    )
+    staff = await RagAgent(staff_model, index, top_k=10).answer(question, SUPPORT)
+    assert not staff.declined and staff.citations[0].title == "Anti-Money Laundering Policy"
