@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     )
 
     routing_policy_file: Path | None = Field(
-        None, description="YAML file mapping request labels to providers. Default: the packaged one."
+        None, description="YAML file mapping request labels to providers; default: the packaged."
     )
     checkpoint_url: str = Field(
         "",

@@ -122,20 +122,25 @@ def upgrade() -> None:
     op.create_table(
         "document_versions",
         sa.Column("id", sa.Integer(), nullable=False, comment="Version row id."),
-        sa.Column(
-            "document_id", sa.Integer(), nullable=False, comment="Document (documents.id)."
-        ),
+        sa.Column("document_id", sa.Integer(), nullable=False, comment="Document (documents.id)."),
         sa.Column(
             "version",
             sa.Integer(),
             nullable=False,
             comment="Version number within the document, from 1.",
         ),
-        sa.Column("filename", sa.String(length=255), nullable=False, comment="File name as ingested."),
-        sa.Column("mime_type", sa.String(length=100), nullable=False, comment="Media type of the file."),
+        sa.Column(
+            "filename", sa.String(length=255), nullable=False, comment="File name as ingested."
+        ),
+        sa.Column(
+            "mime_type", sa.String(length=100), nullable=False, comment="Media type of the file."
+        ),
         sa.Column("size_bytes", sa.Integer(), nullable=False, comment="Size of the file in bytes."),
         sa.Column(
-            "content_hash", sa.String(length=64), nullable=False, comment="sha256 of the file's bytes."
+            "content_hash",
+            sa.String(length=64),
+            nullable=False,
+            comment="sha256 of the file's bytes.",
         ),
         sa.Column(
             "blob_key",
@@ -164,7 +169,9 @@ def upgrade() -> None:
             nullable=True,
             comment="User id that ingested it; empty for the operator or the system.",
         ),
-        sa.Column("created_at", sa.DateTime(), nullable=False, comment="When it was ingested (UTC)."),
+        sa.Column(
+            "created_at", sa.DateTime(), nullable=False, comment="When it was ingested (UTC)."
+        ),
         sa.ForeignKeyConstraint(
             ["document_id"],
             ["documents.id"],
@@ -187,16 +194,16 @@ def upgrade() -> None:
             nullable=False,
             comment="Chunk id: document_id:version:ordinal.",
         ),
-        sa.Column(
-            "document_id", sa.Integer(), nullable=False, comment="Document (documents.id)."
-        ),
+        sa.Column("document_id", sa.Integer(), nullable=False, comment="Document (documents.id)."),
         sa.Column(
             "version_id",
             sa.Integer(),
             nullable=False,
             comment="Version it was cut from (document_versions.id).",
         ),
-        sa.Column("ordinal", sa.Integer(), nullable=False, comment="Position in the version, from 0."),
+        sa.Column(
+            "ordinal", sa.Integer(), nullable=False, comment="Position in the version, from 0."
+        ),
         sa.Column(
             "section",
             sa.String(length=500),
@@ -207,7 +214,10 @@ def upgrade() -> None:
             "page", sa.Integer(), nullable=True, comment="First page it comes from (PDF), from 1."
         ),
         sa.Column(
-            "start_char", sa.Integer(), nullable=False, comment="Start offset in the version's text."
+            "start_char",
+            sa.Integer(),
+            nullable=False,
+            comment="Start offset in the version's text.",
         ),
         sa.Column(
             "end_char",
