@@ -52,7 +52,8 @@ ANSWER_USER = "Question: {question}\nResult columns: {columns}\nResult rows: {ro
 GENERAL_ANSWER = (
     "I can answer questions about your accounts, orders, positions, transactions, payments, "
     'subscriptions and KYC status, for example "How many open orders do I have?" or '
-    '"What is my cash balance?".'
+    '"What is my cash balance?", and about the firm\'s documents, for example "What does the '
+    'fee schedule say about wire withdrawals?".'
 )
 
 REASONING_SYSTEM = (

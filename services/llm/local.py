@@ -65,7 +65,7 @@ class LocalModel:
             model=name,
             temperature=0,
             timeout=settings.llm_timeout_s,
-            max_retries=1,
+            max_retries=0,  # retries are the provider layer's (ResilientChatModel)
         )
         return self._llm
 

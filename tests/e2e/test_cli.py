@@ -38,10 +38,20 @@ def test_ask_json_matches_a_direct_count(demo_settings, demo_engine):
     result = _run(["ask", "How many users are there?", "--json"], demo_settings.var_dir)
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)
-    assert {"answer", "sql", "rows"} <= body.keys()
+    assert {"answer", "sql", "rows", "thread_id", "routing", "usage"} <= body.keys()
     with demo_engine.connect() as conn:
         expected = conn.execute(text("SELECT COUNT(*) FROM users")).scalar_one()
     assert body["rows"] == [[expected]]
+    assert body["usage"]["provider"] == "embedded" and body["usage"]["cost_usd"] == 0
+
+    # another process continues the conversation: the checkpointer kept the first turn
+    thread = ["--thread", body["thread_id"], "--json"]
+    follow = _run(["ask", "and how many of them are admins?", *thread], demo_settings.var_dir)
+    assert follow.returncode == 0, follow.stderr
+    follow_up = json.loads(follow.stdout)
+    assert follow_up["thread_id"] == body["thread_id"]
+    assert "a follow-up to the previous question" in follow_up["routing"]["reasons"]
+    assert "Earlier question: How many users are there?" in follow_up["parts"][0]["question"]
 
 
 def test_ask_unknown_user_is_a_clear_error(demo_settings):

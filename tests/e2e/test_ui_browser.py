@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -59,3 +60,21 @@ def test_chat_in_a_browser(platform, page):
         timeout=MODEL_ANSWER_MS
     )
     expect(page.get_by_text("SQL").first).to_be_visible()  # the step that shows the query
+
+
+def test_a_file_attached_in_the_chat_becomes_a_document(platform, page, tmp_path):
+    base, _ = platform
+    note = tmp_path / "desk_note.md"
+    note.write_text(
+        "# Desk note\n\n## Friday cut-off\n\nOrders for the Friday auction close at 15:45.\n"
+    )
+    page.goto(f"{base}/chat")
+    expect(page.get_by_text("Ask me about accounts")).to_be_visible()
+    page.locator("input[type=file]").first.set_input_files(note)
+    expect(page.get_by_text("desk_note.md").first).to_be_visible()
+    _send(page, "hello")
+    expect(page.get_by_text(re.compile(r"desk_note\.md: added \(document \d+"))).to_be_visible(
+        timeout=60_000
+    )
+    listed = httpx.get(f"{base}/v1/documents", timeout=30).json()
+    assert "Desk note" in [d["title"] for d in listed]
