@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -76,6 +77,36 @@ class GoldenFileError(ValueError):
     """A golden file line that is not valid JSON or not a valid `GoldenQuestion`."""
 
 
+Line = TypeVar("Line", bound=BaseModel)
+
+
+def read_golden_lines(path: Path, model: type[Line], error: type[Exception]) -> list[Line]:
+    """Every non-blank line of a golden JSONL file as `model`. Raises `error` naming the file
+    and line of the first line that is not JSON or not a valid `model`, or that repeats an id."""
+    items: list[Line] = []
+    seen: dict[str, int] = {}
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = model.model_validate(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise error(f"{path}:{number}: not valid JSON: {exc.msg}") from exc
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in err['loc']) or 'line'}: {err['msg']}"
+                    for err in exc.errors()
+                )
+                raise error(f"{path}:{number}: invalid line: {problems}") from exc
+            key = item.id  # type: ignore[attr-defined]
+            if key in seen:
+                raise error(f"{path}:{number}: duplicate id {key!r} (first on line {seen[key]})")
+            seen[key] = number
+            items.append(item)
+    return items
+
+
 def load_golden(
     path: Path, *, limit: int | None = None, seed: int | None = None
 ) -> list[GoldenQuestion]:
@@ -86,32 +117,7 @@ def load_golden(
     seed picks the same questions whatever the file order; they are returned in id order. Raises
     `GoldenFileError` naming the file and line of the first invalid line, or a duplicate id.
     """
-    path = Path(path)
-    questions: list[GoldenQuestion] = []
-    seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                question = GoldenQuestion.model_validate(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise GoldenFileError(f"{path}:{number}: not valid JSON: {exc.msg}") from exc
-            except ValidationError as exc:
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in err['loc']) or 'line'}: {err['msg']}"
-                    for err in exc.errors()
-                )
-                raise GoldenFileError(
-                    f"{path}:{number}: invalid golden question: {problems}"
-                ) from exc
-            if question.id in seen:
-                raise GoldenFileError(
-                    f"{path}:{number}: duplicate id {question.id!r} (first on line "
-                    f"{seen[question.id]})"
-                )
-            seen[question.id] = number
-            questions.append(question)
+    questions = read_golden_lines(Path(path), GoldenQuestion, GoldenFileError)
     if limit is None:
         return questions
     if limit < 0:

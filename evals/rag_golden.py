@@ -17,12 +17,12 @@ by a customer.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from evals.golden import read_golden_lines
 from services.identity import Caller, Role
 
 DEMO_DOCS = Path(__file__).resolve().parent / "golden" / "demo_docs.jsonl"
@@ -59,19 +59,7 @@ def load_rag_golden(
     path: Path, *, limit: int | None = None, seed: int | None = None
 ) -> list[RagGoldenQuestion]:
     """Read and validate; `limit` keeps the first N (or, with `seed`, a seeded sample)."""
-    questions: list[RagGoldenQuestion] = []
-    seen: set[str] = set()
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            question = RagGoldenQuestion.model_validate(json.loads(line))
-        except (json.JSONDecodeError, ValidationError) as exc:
-            raise RagGoldenError(f"{path}:{number}: {exc}") from exc
-        if question.id in seen:
-            raise RagGoldenError(f"{path}:{number}: duplicate id {question.id!r}")
-        seen.add(question.id)
-        questions.append(question)
+    questions = read_golden_lines(Path(path), RagGoldenQuestion, RagGoldenError)
     if limit is None or limit >= len(questions):
         return questions
     if seed is None:

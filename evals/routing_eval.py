@@ -23,15 +23,15 @@ router would send to a cloud provider.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.router import Complexity, QueryType, RouteDecision, Router
 from agents.routing_policy import Provider
+from evals.golden import read_golden_lines
 from services.identity import Caller, Role
 from services.llm.privacy import Sensitivity
 
@@ -84,27 +84,7 @@ class RoutingGoldenError(ValueError):
 
 def load_routing_golden(path: Path) -> list[RoutingCase]:
     """Read and validate a routing golden file; blank lines are skipped."""
-    cases: list[RoutingCase] = []
-    seen: dict[str, int] = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            case = RoutingCase.model_validate(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise RoutingGoldenError(f"{path}:{number}: not valid JSON: {exc.msg}") from exc
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}" for e in exc.errors()
-            )
-            raise RoutingGoldenError(f"{path}:{number}: {problems}") from exc
-        if case.id in seen:
-            raise RoutingGoldenError(
-                f"{path}:{number}: duplicate id {case.id!r} (first on line {seen[case.id]})"
-            )
-        seen[case.id] = number
-        cases.append(case)
-    return cases
+    return read_golden_lines(Path(path), RoutingCase, RoutingGoldenError)
 
 
 class CaseResult(BaseModel):
