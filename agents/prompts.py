@@ -8,8 +8,7 @@ Database schema:
 
 Rules:
 - Reply with JSON {{"sql": "..."}} holding exactly one read-only SELECT statement.
-- Use only the tables and columns above, each column from the table that has it. When a query \
-uses several tables, give each an alias, qualify every column, and join on the foreign keys.
+- Use only the tables and columns above, each column from the table that has it.
 - Return only the columns the question asks for, in the order it asks.
 - Compare text with the exact values listed in the schema.
 {notes}"""
