@@ -12,25 +12,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Literal
 
 from langchain_core.runnables import Runnable
-from pydantic import BaseModel, Field
 
+from agents.routing_policy import Provider
 from services.llm.errors import ProviderUnavailable
 from services.llm.privacy import CLOUD_CLEARED, SENSITIVITY_KEY, Sensitivity
 from services.llm.providers import ModelTask, ProviderHandle
 
 log = logging.getLogger(__name__)
-
-ProviderRole = Literal["local", "cloud"]
-
-
-class ModelChoice(BaseModel):
-    """What a request will use, for logs and tests."""
-
-    order: list[str] = Field(description="Provider names in the order they will be tried.")
-    reasons: list[str] = Field(default_factory=list)
 
 
 class ModelSelector:
@@ -38,7 +28,7 @@ class ModelSelector:
         self.providers = dict(providers)
 
     def plan(
-        self, wanted: ProviderRole, fallback: ProviderRole | None, sensitivity: Sensitivity
+        self, wanted: Provider, fallback: Provider | None, sensitivity: Sensitivity
     ) -> tuple[list[str], list[str]]:
         """The provider roles to try, in order, and why: the policy's choice, then its
         fallback, leaving out what is not configured and, for a request not cleared for the
@@ -55,11 +45,11 @@ class ModelSelector:
 
     def choose(
         self,
-        wanted: ProviderRole,
-        fallback: ProviderRole | None,
+        wanted: Provider,
+        fallback: Provider | None,
         sensitivity: Sensitivity,
         task: ModelTask = ModelTask.GENERAL,
-    ) -> tuple[Runnable, ModelChoice]:
+    ) -> Runnable:
         order, reasons = self.plan(wanted, fallback, sensitivity)
         if not order:
             name = "local" if wanted == "local" else "cloud"
@@ -76,4 +66,4 @@ class ModelSelector:
             chat = chat.with_fallbacks(models[1:], exceptions_to_handle=(ProviderUnavailable,))
         for reason in reasons:
             log.info("model choice: %s", reason)
-        return chat, ModelChoice(order=[self.providers[r].name for r in order], reasons=reasons)
+        return chat

@@ -127,7 +127,7 @@ class ChatNodes:
         decision = state.decision
         assert decision is not None  # the supervisor always decides first
         models = self.agents.models
-        return models.choose(decision.provider, decision.fallback, decision.sensitivity, task)[0]
+        return models.choose(decision.provider, decision.fallback, decision.sensitivity, task)
 
     async def _answer_part(
         self, state: ChatState, work: Callable[[RequestPart], Awaitable[PartResult]]

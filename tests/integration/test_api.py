@@ -105,3 +105,20 @@ async def test_stream_reports_errors_as_an_event(make_assistant):
 async def test_health_reports_the_parts(client):
     body = (await client.get("/healthz")).json()
     assert body == {"status": "ok", "database": "ok", "model": "ScriptedChatModel"}
+
+
+def _embedded_calls(metrics: httpx.Response) -> float:
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain")
+    prefix = 'trading_assist_llm_calls_total{provider="embedded"} '
+    return sum(
+        float(line[len(prefix) :]) for line in metrics.text.splitlines() if line.startswith(prefix)
+    )
+
+
+async def test_metrics_count_the_model_calls_of_a_chat(client):
+    before = _embedded_calls(await client.get("/metrics"))
+    assert (await client.post("/v1/chat", json={"message": QUESTION})).status_code == 200
+    metrics = await client.get("/metrics")
+    assert "# TYPE trading_assist_llm_calls_total counter" in metrics.text
+    assert _embedded_calls(metrics) >= before + 2  # the SQL draft and the answer sentence
