@@ -10,12 +10,18 @@ Rules:
 - Reply with JSON {{"sql": "..."}} holding exactly one read-only SELECT statement.
 - Use only the tables and columns above, each column from the table that has it.
 - Return only the columns the question asks for, in the order it asks.
+- Filter only on conditions the question states; add no others.
 - Compare text with the exact values listed in the schema.
 {notes}"""
 
 PLATFORM_NOTES = """- Timestamps are stored as text 'YYYY-MM-DD HH:MM:SS'; use \
 date('now', ...) and strftime for date ranges.
-- Open orders are those with status 'open' or 'partially_filled'.
+- Open orders are those with status 'open' or 'partially_filled'; filled orders have status \
+'filled'.
+- transactions.amount is signed: buys, withdrawals and fees are negative. A positive total of \
+them is -SUM(amount).
+- A symbol's latest close is its close on its most recent price_date.
+- 'Within the next N days' means from datetime('now') to datetime('now', '+N days').
 - Give result columns short, readable aliases.
 - Today is {today}.
 {scope}"""

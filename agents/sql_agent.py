@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agents import prompts
 from agents.sql_memory import REUSE_SIMILARITY, Example, SqlMemory
+from agents.sql_repair import repair_columns
 from retrieval.schema_linking import SchemaLinker
 from services.catalog import Catalog
 from services.errors import AssistantError
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 MAX_SQL_TOKENS = 400
 # An example costs ~2 s of prompt processing on two cores: show only ones that resemble the question
 MIN_EXAMPLE_SIMILARITY = 0.55  # a query longer than this is a model that lost its way
+# At temperature 0 the embedded model answers an objection with the very draft it objected to
+RETRY_TEMPERATURE = 0.5
 DIALECT_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL", "tsql": "T-SQL", "mysql": "MySQL"}
 
 
@@ -235,8 +238,9 @@ class SqlAgent:
     ) -> _Attempt:
         attempt = _Attempt(None, "the model gave no SQL", "model_no_sql")
         for number in range(1, self.max_retries + 2):
+            sampling = {"temperature": RETRY_TEMPERATURE} if number > 1 else {}
             reply = await llm.ainvoke(
-                messages, response_format=RESPONSE_FORMAT, max_tokens=MAX_SQL_TOKENS
+                messages, response_format=RESPONSE_FORMAT, max_tokens=MAX_SQL_TOKENS, **sampling
             )
             text = str(reply.content)
             try:
@@ -259,6 +263,12 @@ class SqlAgent:
 
     async def _try(self, draft: str, caller: Caller, attempts: int) -> _Attempt:
         verdict = check(draft, policy=self.policy, caller=caller, dialect=self.dialect)
+        repaired = None if verdict.allowed else repair_columns(draft, self.catalog, self.dialect)
+        if repaired:
+            second = check(repaired, policy=self.policy, caller=caller, dialect=self.dialect)
+            if second.allowed:
+                log.info("repaired misplaced columns: %s -> %s", draft, repaired)
+                verdict = second
         if not verdict.allowed:
             return _Attempt(draft, verdict.explain(), "sql_rejected")
         try:
