@@ -6,8 +6,8 @@ alone decides is therefore repaired before a retry is spent:
 
 - a qualified column `t.x` whose table lacks `x`, when exactly one other table of the same
   SELECT has `x`, is requalified to that table;
-- an unqualified column that no table of its SELECT has, when exactly one table joined to them
-  by a foreign key has it, brings that table in with an inner join on the key.
+- a column that no table of its SELECT has (qualified or not), when exactly one table joined
+  to them by a foreign key has it, brings that table in with an inner join on the key.
 
 Anything less certain is left to the model's retry. The repaired query still goes through the
 guard like any other: repair never widens what a caller may read.
@@ -106,6 +106,8 @@ def _repair_select(select: exp.Select, schema: _Schema) -> bool:
             if len(homes) == 1:
                 column.set("table", exp.to_identifier(homes[0]))
                 changed = True
+            elif not homes:
+                missing.append(column)
         elif name not in outputs and not any(schema.has(t, name) for t in sources.values()):
             missing.append(column)
     if missing:
@@ -127,14 +129,17 @@ def _join_for(
     if len({c[2] for c in candidates}) != 1 or len(candidates) != 1:
         return False
     alias, column, other, other_column = candidates.pop()
-    original = {a: t for a, t in sources.items()}
+    moved = {id(c) for c in missing}
     for col in _own_columns(select):
-        if col.table:
+        if id(col) in moved:
+            home: str | None = other
+        elif col.table:
             continue
-        name = col.name.lower()
-        home = next((a for a, t in original.items() if schema.has(t, name)), None)
-        if home is None and schema.has(other, name):
-            home = other
+        else:
+            name = col.name.lower()
+            home = next((a for a, t in sources.items() if schema.has(t, name)), None)
+            if home is None and schema.has(other, name):
+                home = other
         if home is not None:
             col.set("table", exp.to_identifier(home))
     condition = exp.column(column, table=alias).eq(exp.column(other_column, table=other))

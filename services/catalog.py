@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine, MetaData, inspect, text
+from sqlalchemy import Connection, Engine, Inspector, MetaData, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeEngine
+
+from services.key_inference import infer_foreign_keys, table_key
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +191,25 @@ def catalog_from_engine(
                     foreign_keys=fks,
                 )
             )
+        if not any(t.foreign_keys for t in tables):
+            _add_inferred_keys(conn, inspector, tables)
     return Catalog(tables=tables)
+
+
+def _add_inferred_keys(conn: Connection, inspector: Inspector, tables: list[TableInfo]) -> None:
+    names = {t.name: [c.name for c in t.columns] for t in tables}
+    keys = {
+        t.name: table_key(
+            conn,
+            t.name,
+            names[t.name],
+            inspector.get_pk_constraint(t.name).get("constrained_columns") or [],
+        )
+        for t in tables
+    }
+    inferred = infer_foreign_keys(names, keys)
+    for table in tables:
+        table.foreign_keys = sorted(inferred.get(table.name, []))
 
 
 def _distinct_values(conn: Connection, table: str, column: str) -> list[str]:

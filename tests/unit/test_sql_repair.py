@@ -57,6 +57,14 @@ def _rows(engine, sql):
             "SELECT T1.last_name FROM Owners AS T1 JOIN Dogs AS T2 ON T1.owner_id = T2.owner_id "
             "WHERE T2.age = (SELECT max(age) FROM Dogs)",
         ),
+        (  # qualified with a joined table that lacks it, held by that table's neighbour
+            "dogs",
+            "SELECT T1.first_name, T2.treatment_type_description FROM Professionals AS T1 "
+            "JOIN Treatments AS T2 ON T1.professional_id = T2.professional_id",
+            "SELECT T1.first_name, T3.treatment_type_description FROM Professionals AS T1 "
+            "JOIN Treatments AS T2 ON T1.professional_id = T2.professional_id "
+            "JOIN Treatment_Types AS T3 ON T2.treatment_type_code = T3.treatment_type_code",
+        ),
     ],
 )
 def test_repaired_query_returns_the_gold_rows(request, database, draft, gold):
@@ -104,11 +112,8 @@ def test_a_column_two_neighbouring_tables_hold_is_left_alone():
     assert "JOIN owners" in repair_columns("SELECT city FROM visits", catalog.without({"vets"}))
 
 
-async def test_agent_runs_the_repaired_query_and_keeps_the_draft(poker):
-    engine, catalog = poker
-    draft = "SELECT Name FROM poker_player WHERE Earnings > 300000"
-    model = ScriptedChatModel(responder=lambda _m, _k: json.dumps({"sql": draft}))
-    agent = SqlAgent(
+def _agent(model, engine, catalog):
+    return SqlAgent(
         model,
         catalog=catalog,
         policy=open_policy(catalog.mapping(), max_rows=100),
@@ -116,6 +121,13 @@ async def test_agent_runs_the_repaired_query_and_keeps_the_draft(poker):
         dialect="sqlite",
         max_retries=2,
     )
+
+
+async def test_agent_runs_the_repaired_query_and_keeps_the_draft(poker):
+    engine, catalog = poker
+    draft = "SELECT Name FROM poker_player WHERE Earnings > 300000"
+    model = ScriptedChatModel(responder=lambda _m, _k: json.dumps({"sql": draft}))
+    agent = _agent(model, engine, catalog)
     outcome = await agent.answer("Names of players earning over 300000?", Caller(role=Role.ADMIN))
     assert outcome.draft == draft and outcome.attempts == 1
     assert "people" in outcome.sql.lower()
@@ -128,14 +140,7 @@ async def test_retries_sample_instead_of_repeating(poker):
         [json.dumps({"sql": "SELECT nonsense FROM people"}), json.dumps({"sql": "SELECT 1"})]
     )
     model = ScriptedChatModel(responder=lambda _m, _k: next(replies))
-    agent = SqlAgent(
-        model,
-        catalog=catalog,
-        policy=open_policy(catalog.mapping(), max_rows=100),
-        runner=ReplicaRunner(engine, max_rows=100, timeout_s=5),
-        dialect="sqlite",
-        max_retries=2,
-    )
+    agent = _agent(model, engine, catalog)
     outcome = await agent.answer("anything", Caller(role=Role.ADMIN))
     assert outcome.attempts == 2
     assert "temperature" not in model.calls[0]["kwargs"]
