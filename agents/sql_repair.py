@@ -126,7 +126,7 @@ def _join_for(
         for column, other, other_column in schema.links.get(table, [])
         if other not in sources.values() and all(schema.has(other, n) for n in names)
     }
-    if len({c[2] for c in candidates}) != 1 or len(candidates) != 1:
+    if len(candidates) != 1:
         return False
     alias, column, other, other_column = candidates.pop()
     moved = {id(c) for c in missing}

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, Inspector, MetaData, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeEngine
 
-from services.key_inference import infer_foreign_keys, table_key
+from services.key_inference import infer_foreign_keys, names_an_id
 
 log = logging.getLogger(__name__)
 
@@ -199,11 +199,8 @@ def catalog_from_engine(
 def _add_inferred_keys(conn: Connection, inspector: Inspector, tables: list[TableInfo]) -> None:
     names = {t.name: [c.name for c in t.columns] for t in tables}
     keys = {
-        t.name: table_key(
-            conn,
-            t.name,
-            names[t.name],
-            inspector.get_pk_constraint(t.name).get("constrained_columns") or [],
+        t.name: _table_key(
+            conn, t, inspector.get_pk_constraint(t.name).get("constrained_columns") or []
         )
         for t in tables
     }
@@ -212,15 +209,40 @@ def _add_inferred_keys(conn: Connection, inspector: Inspector, tables: list[Tabl
         table.foreign_keys = sorted(inferred.get(table.name, []))
 
 
-def _distinct_values(conn: Connection, table: str, column: str) -> list[str]:
-    """The values of a categorical column: few distinct ones, each repeated (a column of names
-    where every row differs is not categorical, and listing it would only cost tokens)."""
+def _table_key(conn: Connection, table: TableInfo, primary: list[str]) -> str | None:
+    """The column other tables would refer to: the declared single-column primary key, else
+    the first column when it is named like an id and its values are unique."""
+    if len(primary) == 1:
+        return primary[0]
+    if not table.columns or not names_an_id(table.columns[0].name):
+        return None
+    first = table.columns[0].name
+    counts = _counts(conn, table.name, first)
+    return first if counts and counts[0] and counts[0] == counts[1] else None
+
+
+def _counts(conn: Connection, table: str, column: str) -> tuple[int, int] | None:
+    """(non-null values, distinct values) of a column, or None when it cannot be read."""
     try:
         total, distinct = conn.execute(
             text(f'SELECT COUNT("{column}"), COUNT(DISTINCT "{column}") FROM "{table}"')
         ).one()
-        if distinct == 0 or distinct > MAX_SAMPLES or total < 2 * distinct:
-            return []
+    except SQLAlchemyError:
+        log.debug("no counts for %s.%s", table, column)
+        return None
+    return total, distinct
+
+
+def _distinct_values(conn: Connection, table: str, column: str) -> list[str]:
+    """The values of a categorical column: few distinct ones, each repeated (a column of names
+    where every row differs is not categorical, and listing it would only cost tokens)."""
+    counts = _counts(conn, table, column)
+    if counts is None:
+        return []
+    total, distinct = counts
+    if distinct == 0 or distinct > MAX_SAMPLES or total < 2 * distinct:
+        return []
+    try:
         rows = conn.execute(
             text(f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL')
         ).all()

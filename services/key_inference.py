@@ -9,16 +9,13 @@ its name says so:
 - the key's last two name parts (`sbDpTickerId` -> `sbTicker.sbTickerId`);
 - the referred table's singular name and `id` (`merchant_id` -> `merchants.mid`).
 
-A table's key is its declared single-column primary key, else its first column when that is
-named like an id and its values are unique.
+The catalog (`services.catalog`) picks each table's key: its declared single-column primary key,
+else its first column when `names_an_id` and its values are unique.
 """
 
 from __future__ import annotations
 
 import re
-
-from sqlalchemy import Connection, text
-from sqlalchemy.exc import SQLAlchemyError
 
 ForeignKey = tuple[str, str, str]  # (column, referred table, referred column)
 
@@ -52,20 +49,14 @@ def refers_to(column: str, table: str, key: str) -> bool:
     return parts in ([*name_parts(_singular(table)), "id"], [singular, "id"])
 
 
-def table_key(conn: Connection, table: str, columns: list[str], primary: list[str]) -> str | None:
-    """The column other tables would refer to, or None."""
-    if len(primary) == 1:
-        return primary[0]
-    if not columns or not name_parts(columns[0])[-1].endswith("id"):
-        return None
-    first = columns[0]
-    try:
-        total, distinct = conn.execute(
-            text(f'SELECT COUNT("{first}"), COUNT(DISTINCT "{first}") FROM "{table}"')
-        ).one()
-    except SQLAlchemyError:
-        return None
-    return first if total and total == distinct else None
+def names_an_id(column: str) -> bool:
+    """Whether a column is named like an id, so it may be its table's key.
+
+    >>> names_an_id("sbCustId"), names_an_id("uid"), names_an_id("name")
+    (True, True, False)
+    """
+    parts = name_parts(column)
+    return bool(parts) and parts[-1].endswith("id")
 
 
 def infer_foreign_keys(
