@@ -28,6 +28,11 @@ DEMO_SQL = Path(__file__).resolve().parent / "golden" / "demo_sql.jsonl"
 also carries a `difficulty` (easy, medium or hard) for people reading the file; the loader ignores
 it."""
 
+DEMO_SQL_HOLDOUT = DEMO_SQL.with_name("demo_sql_holdout.jsonl")
+"""Questions of the same kind, written apart from the verified examples the SQL memory ships
+and never used to tune prompts or examples: the check that what helps the demo set is not
+teaching to its test."""
+
 DEMO_CATEGORIES = (
     "count",
     "filter",

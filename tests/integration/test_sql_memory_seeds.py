@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from evals.golden import DEMO_SQL, load_golden
+from evals.golden import DEMO_SQL, DEMO_SQL_HOLDOUT, load_golden
 from retrieval.embeddings import Embedder
 from services.demo_data.generator import seed_examples
 from services.identity import Caller, Role
@@ -21,9 +21,10 @@ def test_seed_sql_passes_the_guard_and_runs(seed, demo_engine):
     ReplicaRunner(demo_engine, max_rows=10, timeout_s=5).run(verdict.sql)
 
 
-def test_no_seed_paraphrases_a_golden_question():
+@pytest.mark.parametrize("golden_file", [DEMO_SQL, DEMO_SQL_HOLDOUT], ids=lambda p: p.stem)
+def test_no_seed_paraphrases_a_golden_question(golden_file):
     embedder = Embedder()
-    golden = load_golden(DEMO_SQL)
+    golden = load_golden(golden_file)
     similarity = (
         embedder.embed([s["question"] for s in SEEDS])
         @ embedder.embed([q.question for q in golden]).T

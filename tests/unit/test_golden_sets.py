@@ -18,6 +18,7 @@ from evals.convert_spider import convert_spider
 from evals.golden import (
     DEMO_CATEGORIES,
     DEMO_SQL,
+    DEMO_SQL_HOLDOUT,
     GoldenFileError,
     GoldenQuestion,
     load_golden,
@@ -30,8 +31,9 @@ SPIDER = EVAL_DATA / "spider_dev"
 DEMO_USERS = 120  # tests/conftest.py builds the demo database with this many users
 THIS_YEAR = "strftime('%Y', 'now')"
 
-DEMO = load_golden(DEMO_SQL)
-DEMO_RAW = [json.loads(line) for line in DEMO_SQL.read_text(encoding="utf-8").splitlines()]
+DEMO_SETS = {path.stem: (path, load_golden(path)) for path in (DEMO_SQL, DEMO_SQL_HOLDOUT)}
+DEMO_MIN_SIZE = {"demo_sql": 60, "demo_sql_holdout": 30}
+DEMO = [q for _path, questions in DEMO_SETS.values() for q in questions]
 
 
 def read_only(path: Path) -> sqlite3.Connection:
@@ -58,14 +60,21 @@ def spider_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
 
 
 # -- the demo set ----------------------------------------------------------------------------
-def test_demo_set_is_well_formed():
-    assert len(DEMO) >= 60
-    assert len({q.id for q in DEMO}) == len(DEMO)
-    assert {q.db for q in DEMO} == {"trading_assist.db"}
-    assert {q.category for q in DEMO} == set(DEMO_CATEGORIES)
-    difficulty = Counter(line["difficulty"] for line in DEMO_RAW)
+@pytest.mark.parametrize("name", DEMO_SETS)
+def test_demo_set_is_well_formed(name):
+    path, questions = DEMO_SETS[name]
+    assert len(questions) >= DEMO_MIN_SIZE[name]
+    assert {q.db for q in questions} == {"trading_assist.db"}
+    assert {q.category for q in questions} == set(DEMO_CATEGORIES)
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    difficulty = Counter(line["difficulty"] for line in lines)
     assert set(difficulty) == {"easy", "medium", "hard"}
-    assert min(difficulty.values()) >= len(DEMO) // 4  # roughly a third each
+    assert min(difficulty.values()) >= len(questions) // 4  # roughly a third each
+
+
+def test_demo_sets_share_no_id_or_question():
+    assert len({q.id for q in DEMO}) == len(DEMO)
+    assert len({q.question.lower() for q in DEMO}) == len(DEMO)
 
 
 def test_demo_dates_are_relative():
@@ -76,7 +85,9 @@ def test_demo_dates_are_relative():
 
 def test_customer_questions_filter_on_their_user():
     customers = [q for q in DEMO if q.user_id is not None]
-    assert 12 <= len(customers) <= 20
+    for _path, questions in DEMO_SETS.values():
+        share = sum(q.user_id is not None for q in questions) / len(questions)
+        assert 0.15 <= share <= 0.3
     assert customers == [q for q in DEMO if q.category == "customer_scoped"]
     for question, sql in all_sql(customers):
         assert re.search(rf"\buser_id\s*=\s*{question.user_id}\b", sql), question.id

@@ -14,6 +14,7 @@ def test_judge_ignores_column_order_but_not_row_order_when_gold_orders():
     assert results_match([("b", 2), ("a", 1)], [(1, "a"), (2, "b")], ordered=False)
     assert not results_match([("b", 2), ("a", 1)], [(1, "a"), (2, "b")], ordered=True)
     assert results_match([(1.00001,)], [(1.0,)], ordered=False)
+    assert results_match([(79.0, "a")], [("a", 79)], ordered=False)  # SQLite's REAL vs INTEGER
     assert not results_match([(1,), (2,)], [(1,)], ordered=False)
     assert not results_match([(1, 2)], [(1,)], ordered=False)
     assert is_ordered("SELECT a FROM t ORDER BY a") and not is_ordered("SELECT a FROM t")
