@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agents import prompts
 from agents.sql_memory import REUSE_SIMILARITY, Example, SqlMemory
-from agents.sql_repair import repair_columns
+from agents.sql_repair import repair
 from retrieval.schema_linking import SchemaLinker
 from services.catalog import Catalog
 from services.errors import AssistantError
@@ -262,13 +262,19 @@ class SqlAgent:
         return attempt
 
     async def _try(self, draft: str, caller: Caller, attempts: int) -> _Attempt:
-        verdict = check(draft, policy=self.policy, caller=caller, dialect=self.dialect)
-        repaired = None if verdict.allowed else repair_columns(draft, self.catalog, self.dialect)
+        """Run a draft; when the guard or the database refuses it, run its repair instead, if
+        it has one (the refusal of the draft itself is what goes back to the model)."""
+        attempt = await self._run(draft, draft, caller, attempts)
+        repaired = None if attempt.outcome else repair(draft, self.catalog, self.dialect)
         if repaired:
-            second = check(repaired, policy=self.policy, caller=caller, dialect=self.dialect)
-            if second.allowed:
-                log.info("repaired misplaced columns: %s -> %s", draft, repaired)
-                verdict = second
+            second = await self._run(draft, repaired, caller, attempts)
+            if second.outcome:
+                log.info("repaired draft: %s -> %s", draft, repaired)
+                return second
+        return attempt
+
+    async def _run(self, draft: str, sql: str, caller: Caller, attempts: int) -> _Attempt:
+        verdict = check(sql, policy=self.policy, caller=caller, dialect=self.dialect)
         if not verdict.allowed:
             return _Attempt(draft, verdict.explain(), "sql_rejected")
         try:

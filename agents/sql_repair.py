@@ -1,13 +1,18 @@
-"""Schema-aware repair of the model's most common slip: a column taken from the wrong table.
+"""Repair of the model's most common slips, where the schema or SQL itself decides the fix.
 
 Told "no column last_name in dogs", the embedded 1.5B model writes the same query again: on the
-seeded Spider sample all three attempts of every such question were identical. What the schema
-alone decides is therefore repaired before a retry is spent:
+seeded Spider sample all three attempts of every such question were identical. What has only
+one reading is therefore repaired before a retry is spent:
 
-- a qualified column `t.x` whose table lacks `x`, when exactly one other table of the same
-  SELECT has `x`, is requalified to that table;
+- a qualified column `t.x` whose table lacks `x`, or whose qualifier names no table of the
+  query at all, when exactly one table of the same SELECT has `x`, is requalified to it;
+- a join whose ON compares a column its table does not have is put on the foreign key between
+  the two tables when exactly one exists, or, when none does, through the one table that has
+  a key to each (`employee JOIN shop ON employee.shop_id = ...` goes through `hiring`);
 - a column that no table of its SELECT has (qualified or not), when exactly one table joined
-  to them by a foreign key has it, brings that table in with an inner join on the key.
+  to them by a foreign key has it, brings that table in with an inner join on the key;
+- a condition on an aggregate written in WHERE of a grouped SELECT moves to HAVING, the only
+  place SQL lets it mean anything.
 
 Anything less certain is left to the model's retry. The repaired query still goes through the
 guard like any other: repair never widens what a caller may read.
@@ -39,9 +44,9 @@ class _Schema:
         return column in self.columns.get(table, set())
 
 
-def repair_columns(sql: str, catalog: Catalog, dialect: str = "sqlite") -> str | None:
-    """The query with misplaced columns repaired, or None when there was nothing to repair
-    (or it could not be repaired with certainty).
+def repair(sql: str, catalog: Catalog, dialect: str = "sqlite") -> str | None:
+    """The query with its slips repaired, or None when there was nothing to repair (or it could
+    not be repaired with certainty).
 
     >>> from services.catalog import ColumnInfo, TableInfo
     >>> def table(name, *cols, fks=()):
@@ -49,11 +54,13 @@ def repair_columns(sql: str, catalog: Catalog, dialect: str = "sqlite") -> str |
     ...                      foreign_keys=list(fks))
     >>> c = Catalog(tables=[table("people", "pid", "name"),
     ...                     table("player", "pid", "won", fks=[("pid", "people", "pid")])])
-    >>> repair_columns("SELECT name FROM player WHERE won > 3", c)
+    >>> repair("SELECT name FROM player WHERE won > 3", c)
     'SELECT people.name FROM player JOIN people ON player.pid = people.pid WHERE player.won > 3'
-    >>> repair_columns("SELECT p.name FROM people AS o JOIN player AS p ON o.pid = p.pid", c)
+    >>> repair("SELECT p.name FROM people AS o JOIN player AS p ON o.pid = p.pid", c)
     'SELECT o.name FROM people AS o JOIN player AS p ON o.pid = p.pid'
-    >>> repair_columns("SELECT name FROM people", c) is None
+    >>> repair("SELECT pid FROM player WHERE COUNT(*) > 1 GROUP BY pid", c)
+    'SELECT pid FROM player GROUP BY pid HAVING COUNT(*) > 1'
+    >>> repair("SELECT name FROM people", c) is None
     True
     """
     try:
@@ -61,10 +68,31 @@ def repair_columns(sql: str, catalog: Catalog, dialect: str = "sqlite") -> str |
     except (ParseError, TokenError, ValueError):
         return None
     schema = _Schema(catalog)
+    defined = {t.alias_or_name.lower() for t in tree.find_all(exp.Table)}
+    defined |= {a.name.lower() for a in tree.find_all(exp.TableAlias)}
     changed = False
     for select in list(tree.find_all(exp.Select)):
-        changed |= _repair_select(select, schema)
+        changed |= _aggregates_to_having(select)
+        changed |= _repair_select(select, schema, defined)
     return tree.sql(dialect=dialect) if changed else None
+
+
+def _aggregates_to_having(select: exp.Select) -> bool:
+    where = select.args.get("where")
+    if where is None or not select.args.get("group"):
+        return False
+    conditions = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
+    moved = [
+        c
+        for c in conditions
+        if any(a.find_ancestor(exp.Select) is select for a in c.find_all(exp.AggFunc))
+    ]
+    if not moved:
+        return False
+    kept = [c for c in conditions if all(c is not m for m in moved)]
+    select.set("where", exp.Where(this=exp.and_(*kept)) if kept else None)
+    select.having(*moved, copy=False)
+    return True
 
 
 def _sources(select: exp.Select) -> dict[str, str] | None:
@@ -89,18 +117,25 @@ def _own_columns(select: exp.Select) -> list[exp.Column]:
     ]
 
 
-def _repair_select(select: exp.Select, schema: _Schema) -> bool:
+def _repair_select(select: exp.Select, schema: _Schema, defined: set[str]) -> bool:
+    """`defined` holds every table name and alias of the whole query: a qualifier among them
+    but not among this SELECT's sources is an outer query's table, not a slip."""
     sources = _sources(select)
     if not sources or any(t not in schema.columns for t in sources.values()):
         return False
-    outputs = {e.alias.lower() for e in select.expressions if e.alias}
     changed = False
+    for join in list(select.args.get("joins") or []):
+        changed |= _repair_join(select, join, sources, schema)
+    sources = _sources(select) or sources
+    outputs = {e.alias.lower() for e in select.expressions if e.alias}
     missing = []
     for column in _own_columns(select):
         name, qualifier = column.name.lower(), column.table.lower()
         if qualifier:
             table = sources.get(qualifier)
-            if table is None or schema.has(table, name) or column.find_ancestor(exp.Join):
+            if table is None and qualifier in defined:
+                continue
+            if (table and schema.has(table, name)) or column.find_ancestor(exp.Join):
                 continue  # a join key on the wrong table is a wrong join, not a slip
             homes = [a for a, t in sources.items() if schema.has(t, name)]
             if len(homes) == 1:
@@ -113,6 +148,48 @@ def _repair_select(select: exp.Select, schema: _Schema) -> bool:
     if missing:
         changed |= _join_for(select, sources, missing, schema)
     return changed
+
+
+def _repair_join(
+    select: exp.Select, join: exp.Join, sources: dict[str, str], schema: _Schema
+) -> bool:
+    """Put a join whose key does not exist on the one foreign-key path to its table."""
+    on = join.args.get("on")
+    if not isinstance(on, exp.EQ) or not all(
+        isinstance(side, exp.Column) and side.table for side in (on.left, on.right)
+    ):
+        return False
+    new = join.this.alias_or_name.lower()
+    sides = {on.left.table.lower(), on.right.table.lower()}
+    if new not in sides or len(sides) != 2 or not sides <= sources.keys():
+        return False
+    if all(schema.has(sources[c.table.lower()], c.name.lower()) for c in (on.left, on.right)):
+        return False  # the key exists: a wrong key is the model's to fix, not a slip
+    (old,) = sides - {new}
+    here, there = sources[old], sources[new]
+    direct = {(c, oc) for c, other, oc in schema.links.get(here, []) if other == there}
+    if len(direct) == 1:
+        ((column, other_column),) = direct
+        join.set("on", exp.column(column, table=old).eq(exp.column(other_column, table=new)))
+        return True
+    bridges = {
+        (column, middle, middle_in, middle_out, other_column)
+        for column, middle, middle_in in schema.links.get(here, [])
+        for middle_out, other, other_column in schema.links.get(middle, [])
+        if other == there and middle not in sources.values() | sources.keys()
+    }
+    if direct or len(bridges) != 1 or join.side:
+        return False
+    ((column, middle, middle_in, middle_out, other_column),) = bridges
+    bridge = exp.Join(
+        this=exp.to_table(schema.names[middle]),
+        on=exp.column(column, table=old).eq(exp.column(middle_in, table=middle)),
+    )
+    join.set("on", exp.column(middle_out, table=middle).eq(exp.column(other_column, table=new)))
+    joins = select.args["joins"]
+    joins.insert(next(i for i, j in enumerate(joins) if j is join), bridge)
+    select.set("joins", joins)
+    return True
 
 
 def _join_for(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from agents.sql_repair import repair_columns
+from agents.sql_repair import repair
 from services.catalog import catalog_from_engine, catalog_from_metadata
 from services.db.models import Base
 
@@ -46,7 +46,7 @@ def test_ewallet_keys_name_the_referred_table():
 def test_inferred_keys_reach_the_prompt_and_the_repair():
     catalog = _catalog("broker.db")
     assert "FOREIGN KEY (sbDpTickerId) REFERENCES sbTicker(sbTickerId)" in catalog.ddl()
-    repaired = repair_columns(
+    repaired = repair(
         "SELECT MIN(sbDpClose) FROM sbDailyPrice WHERE sbTickerSymbol = 'VTI'", catalog
     )
     assert repaired is not None and "JOIN sbTicker" in repaired

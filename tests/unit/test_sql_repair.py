@@ -1,5 +1,6 @@
-"""Column repair on Spider's real databases: the repaired query must return the gold rows, and
-anything the schema cannot decide must be left alone."""
+"""Draft repair on Spider's real databases: the repaired query must return the gold rows, and
+anything the schema cannot decide must be left alone. The drafts are the embedded model's own,
+taken from the seeded Spider sample."""
 
 import json
 from pathlib import Path
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from agents.sql_agent import RETRY_TEMPERATURE, SqlAgent
-from agents.sql_repair import repair_columns
+from agents.sql_repair import repair
 from services.catalog import Catalog, ColumnInfo, TableInfo, catalog_from_engine
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
@@ -33,6 +34,27 @@ def poker():
 @pytest.fixture(scope="module")
 def dogs():
     engine, catalog = _open("dog_kennels")
+    yield engine, catalog
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def cars():
+    engine, catalog = _open("car_1")
+    yield engine, catalog
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def hiring():
+    engine, catalog = _open("employee_hire_evaluation")
+    yield engine, catalog
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def documents():
+    engine, catalog = _open("cre_Doc_Template_Mgt")
     yield engine, catalog
     engine.dispose()
 
@@ -65,11 +87,38 @@ def _rows(engine, sql):
             "JOIN Treatments AS T2 ON T1.professional_id = T2.professional_id "
             "JOIN Treatment_Types AS T3 ON T2.treatment_type_code = T3.treatment_type_code",
         ),
+        (  # a join key its table lacks: put on the one foreign key between the two tables
+            "cars",
+            "SELECT DISTINCT T1.MakeId, T2.Make FROM cars_data AS T1 INNER JOIN car_names AS T2 "
+            "ON T1.MakeId = T2.MakeId WHERE T1.Cylinders < 4",
+            "SELECT DISTINCT T2.MakeId, T2.Make FROM cars_data AS T1 JOIN car_names AS T2 "
+            "ON T1.Id = T2.MakeId WHERE T1.Cylinders < 4",
+        ),
+        (  # no key between the two tables: joined through the one table keyed to both
+            "hiring",
+            "SELECT T2.Name, COUNT(T1.Employee_ID) FROM employee AS T1 INNER JOIN shop AS T2 "
+            "ON T1.Shop_ID = T2.Shop_ID GROUP BY T2.Name",
+            "SELECT t2.name, count(*) FROM hiring AS t1 JOIN shop AS t2 "
+            "ON t1.shop_id = t2.shop_id GROUP BY t2.name",
+        ),
+        (  # an alias the query never defines, on its only table
+            "dogs",
+            "SELECT T1.role_code, T1.street, T1.city, T1.state FROM Professionals "
+            "WHERE city LIKE '%West%'",
+            "SELECT role_code, street, city, state FROM professionals WHERE city LIKE '%West%'",
+        ),
+        (  # a condition on a count in WHERE of a grouped query belongs in HAVING
+            "documents",
+            "SELECT document_id FROM Paragraphs WHERE COUNT(*) BETWEEN 1 AND 2 "
+            "GROUP BY document_id",
+            "SELECT document_id FROM Paragraphs GROUP BY document_id "
+            "HAVING count(*) BETWEEN 1 AND 2",
+        ),
     ],
 )
 def test_repaired_query_returns_the_gold_rows(request, database, draft, gold):
     engine, catalog = request.getfixturevalue(database)
-    repaired = repair_columns(draft, catalog)
+    repaired = repair(draft, catalog)
     assert repaired is not None and repaired != draft
     assert _rows(engine, repaired) == _rows(engine, gold)
 
@@ -81,11 +130,18 @@ def test_repaired_query_returns_the_gold_rows(request, database, draft, gold):
         "SELECT nonsense FROM poker_player",  # no table has it
         # a join key on the wrong table is a wrong join; requalifying would compare x with x
         "SELECT T1.Name FROM people AS T1 JOIN poker_player AS T2 ON T2.Name = T2.People_ID",
+        # the key exists in both tables: a wrong join, if it is one, is not the schema's to fix
+        "SELECT T1.Name FROM people AS T1 JOIN poker_player AS T2 ON T1.People_ID = T2.Earnings",
+        # T1 inside the subquery is the outer query's table, not an undefined alias
+        "SELECT T1.Name FROM people AS T1 WHERE EXISTS "
+        "(SELECT 1 FROM poker_player AS T2 WHERE T2.People_ID = T1.People_ID AND T1.Height > 0)",
+        # an aggregate condition without GROUP BY has no single reading
+        "SELECT Name FROM people WHERE COUNT(*) > 1",
         "SELECT FROM WHERE",  # not SQL
     ],
 )
 def test_what_the_schema_cannot_decide_is_left_alone(poker, draft):
-    assert repair_columns(draft, poker[1]) is None
+    assert repair(draft, poker[1]) is None
 
 
 def test_a_column_two_neighbouring_tables_hold_is_left_alone():
@@ -108,8 +164,32 @@ def test_a_column_two_neighbouring_tables_hold_is_left_alone():
             ),
         ]
     )
-    assert repair_columns("SELECT city FROM visits", catalog) is None  # owners' or vets'?
-    assert "JOIN owners" in repair_columns("SELECT city FROM visits", catalog.without({"vets"}))
+    assert repair("SELECT city FROM visits", catalog) is None  # owners' or vets'?
+    assert "JOIN owners" in repair("SELECT city FROM visits", catalog.without({"vets"}))
+
+
+def test_a_join_with_two_bridges_is_left_alone():
+    def table(name, *columns, keys=()):
+        return TableInfo(
+            name=name,
+            columns=[ColumnInfo(name=c, type="INTEGER") for c in columns],
+            foreign_keys=list(keys),
+        )
+
+    link = ("person_id", "people", "person_id"), ("club_id", "clubs", "club_id")
+    catalog = Catalog(
+        tables=[
+            table("people", "person_id"),
+            table("clubs", "club_id"),
+            table("members", "person_id", "club_id", keys=link),
+            table("coaches", "person_id", "club_id", keys=link),
+        ]
+    )
+    draft = "SELECT c.club_id FROM people AS p JOIN clubs AS c ON p.club_id = c.club_id"
+    assert repair(draft, catalog) is None  # members or coaches?
+    bridged = repair(draft, catalog.without({"coaches"}))
+    assert "JOIN members ON p.person_id = members.person_id" in bridged
+    assert "JOIN clubs AS c ON members.club_id = c.club_id" in bridged
 
 
 def _agent(model, engine, catalog):
@@ -145,3 +225,14 @@ async def test_retries_sample_instead_of_repeating(poker):
     assert outcome.attempts == 2
     assert "temperature" not in model.calls[0]["kwargs"]
     assert model.calls[1]["kwargs"]["temperature"] == RETRY_TEMPERATURE
+
+
+async def test_agent_repairs_a_draft_the_database_refused(documents):
+    engine, catalog = documents
+    draft = "SELECT document_id FROM Paragraphs WHERE COUNT(*) > 1 GROUP BY document_id"
+    model = ScriptedChatModel(responder=lambda _m, _k: json.dumps({"sql": draft}))
+    outcome = await _agent(model, engine, catalog).answer(
+        "Which documents have more than one paragraph?", Caller(role=Role.ADMIN)
+    )
+    assert "HAVING" in outcome.sql and outcome.draft == draft
+    assert len(model.calls) == 1 and outcome.result.rows
