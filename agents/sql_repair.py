@@ -167,6 +167,8 @@ def _repair_join(
         return False  # the key exists: a wrong key is the model's to fix, not a slip
     (old,) = sides - {new}
     here, there = sources[old], sources[new]
+    if here == there:
+        return False  # a self-join is a plan, not a slip
     direct = {(c, oc) for c, other, oc in schema.links.get(here, []) if other == there}
     if len(direct) == 1:
         ((column, other_column),) = direct

@@ -135,6 +135,8 @@ def test_repaired_query_returns_the_gold_rows(request, database, draft, gold):
         # T1 inside the subquery is the outer query's table, not an undefined alias
         "SELECT T1.Name FROM people AS T1 WHERE EXISTS "
         "(SELECT 1 FROM poker_player AS T2 WHERE T2.People_ID = T1.People_ID AND T1.Height > 0)",
+        # a self-join with a wrong key: joining through poker_player would be a new plan
+        "SELECT T1.Name FROM people AS T1 JOIN people AS T2 ON T1.People_ID = T2.Nonsense",
         # an aggregate condition without GROUP BY has no single reading
         "SELECT Name FROM people WHERE COUNT(*) > 1",
         "SELECT FROM WHERE",  # not SQL
