@@ -1,5 +1,6 @@
 """What a database holds, described for the model: tables, columns, types, comments, foreign
-keys and, for columns with few distinct values, those values.
+keys and, for columns with few distinct values, those values (for other undocumented text
+columns, two examples that show how values are written: 'Hawaii', not 'HI').
 
 Built from the platform's SQLAlchemy models or reflected from any database (the evaluation runs
 on Spider's and defog's), so the SQL agent and schema linking work the same on both.
@@ -26,6 +27,9 @@ class ColumnInfo(BaseModel):
     type: str
     comment: str = ""
     values: list[str] = Field(default_factory=list, description="All distinct values, if few.")
+    examples: list[str] = Field(
+        default_factory=list, description="The two commonest values, when too many to list."
+    )
 
 
 class TableInfo(BaseModel):
@@ -66,10 +70,12 @@ class Catalog(BaseModel):
         order keeps the prompt prefix cacheable).
 
         >>> c = Catalog(tables=[TableInfo(name="t", comment="Things.", columns=[
-        ...     ColumnInfo(name="kind", type="TEXT", comment="Sort.", values=["a", "b"])])])
+        ...     ColumnInfo(name="kind", type="TEXT", comment="Sort.", values=["a", "b"]),
+        ...     ColumnInfo(name="state", type="TEXT", examples=["Hawaii", "Ohio"])])])
         >>> print(c.ddl())
         CREATE TABLE t ( -- Things.
-          kind TEXT -- Sort. Values: 'a', 'b'
+          kind TEXT, -- Sort. Values: 'a', 'b'
+          state TEXT -- e.g. 'Hawaii', 'Ohio'
         );
         """
         blocks = []
@@ -95,11 +101,16 @@ class Catalog(BaseModel):
 
 
 def _note(column: ColumnInfo) -> str:
-    values = ", ".join("'" + v.replace("'", "''") + "'" for v in column.values)
     parts = [column.comment] if column.comment else []
-    if values:
-        parts.append(f"Values: {values}")
+    if column.values:
+        parts.append(f"Values: {_literals(column.values)}")
+    elif column.examples:
+        parts.append(f"e.g. {_literals(column.examples)}")
     return " ".join(parts)
+
+
+def _literals(values: list[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 def _quote(name: str) -> str:
@@ -174,8 +185,16 @@ def catalog_from_engine(
                     and "(payment data)" not in comment
                 )
                 values = _distinct_values(conn, name, col["name"]) if listable else []
+                undocumented = listable and not values and not comment
+                examples = _common_values(conn, name, col["name"]) if undocumented else []
                 columns.append(
-                    ColumnInfo(name=col["name"], type=type_name, comment=comment, values=values)
+                    ColumnInfo(
+                        name=col["name"],
+                        type=type_name,
+                        comment=comment,
+                        values=values,
+                        examples=examples,
+                    )
                 )
             fks = sorted(
                 (c, fk["referred_table"], r)
@@ -251,3 +270,19 @@ def _distinct_values(conn: Connection, table: str, column: str) -> list[str]:
         return []
     values = [str(r[0]) for r in rows]
     return [] if any(len(v) > 40 for v in values) else sorted(values)
+
+
+def _common_values(conn: Connection, table: str, column: str, k: int = 2) -> list[str]:
+    """A column's commonest short values, to show the model how its values are written."""
+    try:
+        rows = conn.execute(
+            text(
+                f'SELECT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL '
+                f'AND LENGTH("{column}") BETWEEN 1 AND 40 GROUP BY "{column}" '
+                f'ORDER BY COUNT(*) DESC, "{column}" LIMIT {k}'
+            )
+        ).all()
+    except SQLAlchemyError:
+        log.debug("no examples for %s.%s", table, column)
+        return []
+    return [str(r[0]) for r in rows]

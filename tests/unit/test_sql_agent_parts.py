@@ -1,8 +1,10 @@
 """Schema linking, voting and the evaluation's judge, each on real data."""
 
 import json
+from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from agents.sql_agent import SqlAgent
 from retrieval.embeddings import Embedder
@@ -13,6 +15,8 @@ from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
 from sql_guard.policy import platform_policy
 from sql_guard.runner import ReplicaRunner
+
+SPIDER = Path(__file__).resolve().parents[3] / "shared/eval-data/spider_dev/database"
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +53,24 @@ def test_catalog_lists_categorical_values_but_no_personal_data(catalog):
     assert ("orders", "user_id", "users", "id") in {
         (t.name, *fk) for t in catalog.tables for fk in t.foreign_keys
     }
+
+
+def test_catalog_shows_how_undocumented_text_is_written(catalog):
+    """Spider's states are 'Hawaii', not 'HI': two examples say so. The platform documents
+    every column, so its prompt stays as it was."""
+    assert not any(c.examples for t in catalog.tables for c in t.columns)
+    engine = create_engine(
+        f"sqlite:///file:{SPIDER}/dog_kennels/dog_kennels.sqlite?mode=ro&uri=true"
+    )
+    try:
+        spider = catalog_from_engine(engine)
+        with engine.connect() as conn:
+            states = {r[0] for r in conn.execute(text("SELECT state FROM Professionals"))}
+    finally:
+        engine.dispose()
+    state = next(c for c in spider.table("Professionals").columns if c.name == "state")
+    assert state.values == [] and len(state.examples) == 2 and set(state.examples) <= states
+    assert "state VARCHAR, -- e.g. '" in spider.ddl({"Professionals"})
 
 
 def _agent(model, catalog, demo_engine, samples):
