@@ -19,44 +19,21 @@ from sql_guard.runner import ReplicaRunner
 SPIDER = Path(__file__).resolve().parents[3] / "shared/eval-data/spider_dev/database"
 
 
-def _open(name: str):
-    engine = create_engine(f"sqlite:///file:{SPIDER / name / name}.sqlite?mode=ro&uri=true")
-    return engine, catalog_from_engine(engine)
-
-
 @pytest.fixture(scope="module")
-def poker():
-    engine, catalog = _open("poker_player")
-    yield engine, catalog
-    engine.dispose()
+def spider():
+    """Opens a Spider database (engine, catalog) once per module."""
+    opened = {}
 
+    def open_database(name: str):
+        if name not in opened:
+            path = SPIDER / name / name
+            engine = create_engine(f"sqlite:///file:{path}.sqlite?mode=ro&uri=true")
+            opened[name] = engine, catalog_from_engine(engine)
+        return opened[name]
 
-@pytest.fixture(scope="module")
-def dogs():
-    engine, catalog = _open("dog_kennels")
-    yield engine, catalog
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def cars():
-    engine, catalog = _open("car_1")
-    yield engine, catalog
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def hiring():
-    engine, catalog = _open("employee_hire_evaluation")
-    yield engine, catalog
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def documents():
-    engine, catalog = _open("cre_Doc_Template_Mgt")
-    yield engine, catalog
-    engine.dispose()
+    yield open_database
+    for engine, _catalog in opened.values():
+        engine.dispose()
 
 
 def _rows(engine, sql):
@@ -67,20 +44,20 @@ def _rows(engine, sql):
     ("database", "draft", "gold"),
     [
         (  # the column lives in a table a foreign key away: joined
-            "poker",
+            "poker_player",
             "SELECT Name FROM poker_player WHERE Earnings > 300000",
             "SELECT T1.Name FROM people AS T1 JOIN poker_player AS T2 "
             "ON T1.People_ID = T2.People_ID WHERE T2.Earnings > 300000",
         ),
         (  # qualified with the other table of the join: requalified
-            "dogs",
+            "dog_kennels",
             "SELECT T2.last_name FROM Owners AS T1 JOIN Dogs AS T2 ON T1.owner_id = T2.owner_id "
             "WHERE T2.age = (SELECT MAX(age) FROM Dogs)",
             "SELECT T1.last_name FROM Owners AS T1 JOIN Dogs AS T2 ON T1.owner_id = T2.owner_id "
             "WHERE T2.age = (SELECT max(age) FROM Dogs)",
         ),
         (  # qualified with a joined table that lacks it, held by that table's neighbour
-            "dogs",
+            "dog_kennels",
             "SELECT T1.first_name, T2.treatment_type_description FROM Professionals AS T1 "
             "JOIN Treatments AS T2 ON T1.professional_id = T2.professional_id",
             "SELECT T1.first_name, T3.treatment_type_description FROM Professionals AS T1 "
@@ -88,27 +65,27 @@ def _rows(engine, sql):
             "JOIN Treatment_Types AS T3 ON T2.treatment_type_code = T3.treatment_type_code",
         ),
         (  # a join key its table lacks: put on the one foreign key between the two tables
-            "cars",
+            "car_1",
             "SELECT DISTINCT T1.MakeId, T2.Make FROM cars_data AS T1 INNER JOIN car_names AS T2 "
             "ON T1.MakeId = T2.MakeId WHERE T1.Cylinders < 4",
             "SELECT DISTINCT T2.MakeId, T2.Make FROM cars_data AS T1 JOIN car_names AS T2 "
             "ON T1.Id = T2.MakeId WHERE T1.Cylinders < 4",
         ),
         (  # no key between the two tables: joined through the one table keyed to both
-            "hiring",
+            "employee_hire_evaluation",
             "SELECT T2.Name, COUNT(T1.Employee_ID) FROM employee AS T1 INNER JOIN shop AS T2 "
             "ON T1.Shop_ID = T2.Shop_ID GROUP BY T2.Name",
             "SELECT t2.name, count(*) FROM hiring AS t1 JOIN shop AS t2 "
             "ON t1.shop_id = t2.shop_id GROUP BY t2.name",
         ),
         (  # an alias the query never defines, on its only table
-            "dogs",
+            "dog_kennels",
             "SELECT T1.role_code, T1.street, T1.city, T1.state FROM Professionals "
             "WHERE city LIKE '%West%'",
             "SELECT role_code, street, city, state FROM professionals WHERE city LIKE '%West%'",
         ),
         (  # a condition on a count in WHERE of a grouped query belongs in HAVING
-            "documents",
+            "cre_Doc_Template_Mgt",
             "SELECT document_id FROM Paragraphs WHERE COUNT(*) BETWEEN 1 AND 2 "
             "GROUP BY document_id",
             "SELECT document_id FROM Paragraphs GROUP BY document_id "
@@ -116,8 +93,8 @@ def _rows(engine, sql):
         ),
     ],
 )
-def test_repaired_query_returns_the_gold_rows(request, database, draft, gold):
-    engine, catalog = request.getfixturevalue(database)
+def test_repaired_query_returns_the_gold_rows(spider, database, draft, gold):
+    engine, catalog = spider(database)
     repaired = repair(draft, catalog)
     assert repaired is not None and repaired != draft
     assert _rows(engine, repaired) == _rows(engine, gold)
@@ -142,8 +119,8 @@ def test_repaired_query_returns_the_gold_rows(request, database, draft, gold):
         "SELECT FROM WHERE",  # not SQL
     ],
 )
-def test_what_the_schema_cannot_decide_is_left_alone(poker, draft):
-    assert repair(draft, poker[1]) is None
+def test_what_the_schema_cannot_decide_is_left_alone(spider, draft):
+    assert repair(draft, spider("poker_player")[1]) is None
 
 
 def test_a_column_two_neighbouring_tables_hold_is_left_alone():
@@ -205,8 +182,8 @@ def _agent(model, engine, catalog):
     )
 
 
-async def test_agent_runs_the_repaired_query_and_keeps_the_draft(poker):
-    engine, catalog = poker
+async def test_agent_runs_the_repaired_query_and_keeps_the_draft(spider):
+    engine, catalog = spider("poker_player")
     draft = "SELECT Name FROM poker_player WHERE Earnings > 300000"
     model = ScriptedChatModel(responder=lambda _m, _k: json.dumps({"sql": draft}))
     agent = _agent(model, engine, catalog)
@@ -216,8 +193,8 @@ async def test_agent_runs_the_repaired_query_and_keeps_the_draft(poker):
     assert len(model.calls) == 1  # no retry spent
 
 
-async def test_retries_sample_instead_of_repeating(poker):
-    engine, catalog = poker
+async def test_retries_sample_instead_of_repeating(spider):
+    engine, catalog = spider("poker_player")
     replies = iter(
         [json.dumps({"sql": "SELECT nonsense FROM people"}), json.dumps({"sql": "SELECT 1"})]
     )
@@ -229,8 +206,8 @@ async def test_retries_sample_instead_of_repeating(poker):
     assert model.calls[1]["kwargs"]["temperature"] == RETRY_TEMPERATURE
 
 
-async def test_agent_repairs_a_draft_the_database_refused(documents):
-    engine, catalog = documents
+async def test_agent_repairs_a_draft_the_database_refused(spider):
+    engine, catalog = spider("cre_Doc_Template_Mgt")
     draft = "SELECT document_id FROM Paragraphs WHERE COUNT(*) > 1 GROUP BY document_id"
     model = ScriptedChatModel(responder=lambda _m, _k: json.dumps({"sql": draft}))
     outcome = await _agent(model, engine, catalog).answer(
