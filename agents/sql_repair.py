@@ -174,13 +174,15 @@ def _repair_join(
         ((column, other_column),) = direct
         join.set("on", exp.column(column, table=old).eq(exp.column(other_column, table=new)))
         return True
+    if direct or join.side:
+        return False  # two keys to choose from; or an outer join, which a bridge would change
     bridges = {
         (column, middle, middle_in, middle_out, other_column)
         for column, middle, middle_in in schema.links.get(here, [])
         for middle_out, other, other_column in schema.links.get(middle, [])
         if other == there and middle not in sources.values() | sources.keys()
     }
-    if direct or len(bridges) != 1 or join.side:
+    if len(bridges) != 1:
         return False
     ((column, middle, middle_in, middle_out, other_column),) = bridges
     bridge = exp.Join(
