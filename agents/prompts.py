@@ -14,7 +14,7 @@ Rules:
 - Compare text with the exact values listed in the schema.
 {notes}"""
 
-PLATFORM_NOTES = """- Timestamps are stored as text 'YYYY-MM-DD HH:MM:SS'; use \
+PLATFORM_NOTES = """- Timestamps are stored as text 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); use \
 date('now', ...) and strftime for date ranges.
 - Open orders are those with status 'open' or 'partially_filled'; filled orders have status \
 'filled'.

@@ -4,13 +4,18 @@ Told "no column last_name in dogs", the embedded 1.5B model writes the same quer
 seeded Spider sample all three attempts of every such question were identical. What has only
 one reading is therefore repaired before a retry is spent:
 
+- a table or column name the schema lacks, when exactly one name in scope ends with the same
+  words, the column's own table looked at first (`sb_transaction` -> `sbTransaction`,
+  `txAmount` -> `sbTxAmount`: with a long schema in its prompt the model drops the prefixes
+  defog's broker puts on every name);
 - a qualified column `t.x` whose table lacks `x`, or whose qualifier names no table of the
   query at all, when exactly one table of the same SELECT has `x`, is requalified to it;
 - a join whose ON compares a column its table does not have is put on the foreign key between
   the two tables when exactly one exists, or, when none does, through the one table that has
   a key to each (`employee JOIN shop ON employee.shop_id = ...` goes through `hiring`);
 - a column that no table of its SELECT has (qualified or not), when exactly one table joined
-  to them by a foreign key has it, brings that table in with an inner join on the key;
+  to them by a foreign key has it, brings that table in with an inner join on the key (each
+  such column its own table, when no one table has them all);
 - a condition on an aggregate written in WHERE of a grouped SELECT moves to HAVING, the only
   place SQL lets it mean anything.
 
@@ -20,11 +25,36 @@ guard like any other: repair never widens what a caller may read.
 
 from __future__ import annotations
 
+import re
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from services.catalog import Catalog
+
+
+def _words(name: str) -> list[str]:
+    """`sbTxAmount` -> ['sb', 'tx', 'amount']; `ticker_symbol` -> ['ticker', 'symbol']."""
+    return [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
+
+
+def _near(name: str, candidates: list[str]) -> str | None:
+    """The one candidate whose trailing words spell `name` (ignoring case and underscores).
+
+    >>> _near("tx_amount", ["sbTxId", "sbTxAmount"])
+    'sbTxAmount'
+    >>> _near("id", ["sbTxId", "sbTxCustId"]) is None
+    True
+    """
+    folded = "".join(_words(name))
+    hits = {
+        c
+        for c in candidates
+        for words in [_words(c)]
+        if any("".join(words[i:]) == folded for i in range(len(words)))
+    }
+    return hits.pop() if folded and len(hits) == 1 else None
 
 
 class _Schema:
@@ -33,6 +63,7 @@ class _Schema:
     def __init__(self, catalog: Catalog):
         self.columns = {t.name.lower(): {c.name.lower() for c in t.columns} for t in catalog.tables}
         self.names = {t.name.lower(): t.name for t in catalog.tables}
+        self.column_names = {t.name.lower(): [c.name for c in t.columns] for t in catalog.tables}
         self.links: dict[str, list[tuple[str, str, str]]] = {}  # table -> (col, other, other col)
         for table in catalog.tables:
             for column, referred, referred_column in table.foreign_keys:
@@ -68,13 +99,29 @@ def repair(sql: str, catalog: Catalog, dialect: str = "sqlite") -> str | None:
     except (ParseError, TokenError, ValueError):
         return None
     schema = _Schema(catalog)
+    changed = _rename_tables(tree, schema)
     defined = {t.alias_or_name.lower() for t in tree.find_all(exp.Table)}
     defined |= {a.name.lower() for a in tree.find_all(exp.TableAlias)}
-    changed = False
     for select in list(tree.find_all(exp.Select)):
         changed |= _aggregates_to_having(select)
         changed |= _repair_select(select, schema, defined)
     return tree.sql(dialect=dialect) if changed else None
+
+
+def _rename_tables(tree: exp.Expression, schema: _Schema) -> bool:
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    changed = False
+    for table in tree.find_all(exp.Table):
+        name = table.name.lower()
+        if not name or name in schema.columns or name in ctes or table.args.get("db"):
+            continue
+        real = _near(name, list(schema.names.values()))
+        if real:
+            if not table.alias:
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+            table.set("this", exp.to_identifier(real))
+            changed = True
+    return changed
 
 
 def _aggregates_to_having(select: exp.Select) -> bool:
@@ -123,11 +170,11 @@ def _repair_select(select: exp.Select, schema: _Schema, defined: set[str]) -> bo
     sources = _sources(select)
     if not sources or any(t not in schema.columns for t in sources.values()):
         return False
-    changed = False
+    outputs = {e.alias.lower() for e in select.expressions if e.alias}
+    changed = _rename_columns(select, sources, schema, outputs)
     for join in list(select.args.get("joins") or []):
         changed |= _repair_join(select, join, sources, schema)
     sources = _sources(select) or sources
-    outputs = {e.alias.lower() for e in select.expressions if e.alias}
     missing = []
     for column in _own_columns(select):
         name, qualifier = column.name.lower(), column.table.lower()
@@ -147,6 +194,41 @@ def _repair_select(select: exp.Select, schema: _Schema, defined: set[str]) -> bo
             missing.append(column)
     if missing:
         changed |= _join_for(select, sources, missing, schema)
+    return changed
+
+
+def _rename_columns(
+    select: exp.Select, sources: dict[str, str], schema: _Schema, outputs: set[str]
+) -> bool:
+    """Give a column its real name when no table of the SELECT has its name and its own table
+    has exactly one column ending with the same words; failing that (or unqualified), when
+    exactly one table of the SELECT has such a column, outside a join's key (`T2.high` on
+    sbTicker is `T1.sbDpHigh` of sbDailyPrice)."""
+    changed = False
+    for column in _own_columns(select):
+        name, qualifier = column.name.lower(), column.table.lower()
+        if (qualifier and qualifier not in sources) or (not qualifier and name in outputs):
+            continue
+        if any(schema.has(t, name) for t in sources.values()):
+            continue  # a table of the SELECT has that very name: requalifying is for later
+        scopes = [qualifier] if qualifier else []
+        if not column.find_ancestor(exp.Join):
+            scopes.append("")
+        for scope in scopes:
+            aliases = [scope] if scope else list(sources)
+            homes = {
+                (alias, real)
+                for alias in aliases
+                for real in [_near(name, schema.column_names[sources[alias]])]
+                if real
+            }
+            if len(homes) == 1:
+                ((alias, real),) = homes
+                column.set("this", exp.to_identifier(real))
+                if qualifier or len(sources) > 1:
+                    column.set("table", exp.to_identifier(alias))
+                changed = True
+                break
     return changed
 
 
@@ -199,30 +281,45 @@ def _repair_join(
 def _join_for(
     select: exp.Select, sources: dict[str, str], missing: list[exp.Column], schema: _Schema
 ) -> bool:
-    """Join the one table, a foreign key away from a source, that holds every missing column."""
+    """Join the one table, a foreign key away from a source, that holds every missing column;
+    or, when none holds them all, for each missing column the one such table that has it."""
     names = {c.name.lower() for c in missing}
-    candidates = {
+    joins = _neighbours_with(names, sources, schema)
+    if len(joins) != 1:
+        joins = set()
+        for name in names:
+            found = _neighbours_with({name}, sources, schema)
+            if len(found) != 1:
+                return False
+            joins |= found
+        if len({other for _, _, other, _ in joins}) != len(joins):
+            return False  # one table reached by two keys
+    homes = {n: other for n in names for _, _, other, _ in joins if schema.has(other, n)}
+    moved = {id(c) for c in missing}
+    for col in _own_columns(select):
+        name = col.name.lower()
+        if id(col) in moved:
+            home: str | None = homes[name]
+        elif col.table:
+            continue
+        else:
+            home = next((a for a, t in sources.items() if schema.has(t, name)), homes.get(name))
+        if home is not None:
+            col.set("table", exp.to_identifier(home))
+    for alias, column, other, other_column in sorted(joins):
+        condition = exp.column(column, table=alias).eq(exp.column(other_column, table=other))
+        select.join(exp.to_table(schema.names[other]), on=condition, copy=False)
+    return True
+
+
+def _neighbours_with(
+    names: set[str], sources: dict[str, str], schema: _Schema
+) -> set[tuple[str, str, str, str]]:
+    """(alias, key, table, table's key) for each table a foreign key away from a source, not
+    already joined, that has every one of `names`."""
+    return {
         (alias, column, other, other_column)
         for alias, table in sources.items()
         for column, other, other_column in schema.links.get(table, [])
         if other not in sources.values() and all(schema.has(other, n) for n in names)
     }
-    if len(candidates) != 1:
-        return False
-    alias, column, other, other_column = candidates.pop()
-    moved = {id(c) for c in missing}
-    for col in _own_columns(select):
-        if id(col) in moved:
-            home: str | None = other
-        elif col.table:
-            continue
-        else:
-            name = col.name.lower()
-            home = next((a for a, t in sources.items() if schema.has(t, name)), None)
-            if home is None and schema.has(other, name):
-                home = other
-        if home is not None:
-            col.set("table", exp.to_identifier(home))
-    condition = exp.column(column, table=alias).eq(exp.column(other_column, table=other))
-    select.join(exp.to_table(schema.names[other]), on=condition, copy=False)
-    return True

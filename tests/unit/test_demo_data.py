@@ -1,9 +1,11 @@
+import re
 import sqlite3
 from collections import defaultdict
 from datetime import date, datetime
 
 from sqlalchemy import text
 
+from agents.prompts import PLATFORM_NOTES
 from cli.setup import MARKET_SAMPLE
 from services.db.engines import make_engine
 from services.db.migrate import upgrade
@@ -138,3 +140,17 @@ def test_a_database_without_examples_gets_the_seeds(tmp_path):
     assert ensure_seeded(engine, seeds) == 0  # only once
     assert load_examples(engine)[0] == (seeds[0]["question"], seeds[0]["sql"])
     engine.dispose()
+
+
+def test_timestamps_are_stored_as_the_sql_prompt_says(demo_engine):
+    """The model compares and slices timestamp text by the format the prompt's notes give."""
+    stated = re.search(r"stored as text '([^']+)'", PLATFORM_NOTES).group(1)
+    pattern = re.escape(stated)
+    for field, digits in (("YYYY", 4), ("MM", 2), ("DD", 2), ("HH", 2), ("SS", 2), ("ffffff", 6)):
+        pattern = pattern.replace(field, rf"\d{{{digits}}}")
+    with demo_engine.connect() as conn:
+        stored = [
+            conn.execute(text(f"SELECT {column} FROM {table} LIMIT 1")).scalar_one()
+            for table, column in (("orders", "created_at"), ("transactions", "executed_at"))
+        ]
+    assert all(re.fullmatch(pattern, value) for value in stored), (stated, stored)

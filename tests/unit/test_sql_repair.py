@@ -1,6 +1,6 @@
-"""Draft repair on Spider's real databases: the repaired query must return the gold rows, and
-anything the schema cannot decide must be left alone. The drafts are the embedded model's own,
-taken from the seeded Spider sample."""
+"""Draft repair on Spider's and defog's real databases: the repaired query must return the gold
+rows, and anything the schema cannot decide must be left alone. The drafts are the embedded
+model's own, taken from the seeded Spider sample and the defog set."""
 
 import json
 from pathlib import Path
@@ -16,18 +16,23 @@ from services.llm.scripted import ScriptedChatModel
 from sql_guard.policy import open_policy
 from sql_guard.runner import ReplicaRunner
 
-SPIDER = Path(__file__).resolve().parents[3] / "shared/eval-data/spider_dev/database"
+EVAL_DATA = Path(__file__).resolve().parents[3] / "shared/eval-data"
 
 
 @pytest.fixture(scope="module")
 def spider():
-    """Opens a Spider database (engine, catalog) once per module."""
+    """Opens a Spider database by name, or defog's by file name, (engine, catalog) once per
+    module."""
     opened = {}
 
     def open_database(name: str):
         if name not in opened:
-            path = SPIDER / name / name
-            engine = create_engine(f"sqlite:///file:{path}.sqlite?mode=ro&uri=true")
+            path = (
+                EVAL_DATA / "defog" / name
+                if name.endswith(".db")
+                else EVAL_DATA / f"spider_dev/database/{name}/{name}.sqlite"
+            )
+            engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
             opened[name] = engine, catalog_from_engine(engine)
         return opened[name]
 
@@ -91,6 +96,38 @@ def _rows(engine, sql):
             "SELECT document_id FROM Paragraphs GROUP BY document_id "
             "HAVING count(*) BETWEEN 1 AND 2",
         ),
+        (  # defog's prefixes dropped from table and column names: the one name ending so
+            "broker.db",
+            "SELECT t.ticker_symbol, COUNT(tx.txId), SUM(tx.txAmount) AS total FROM sb_ticker AS t "
+            "JOIN sb_transaction AS tx ON t.tickerId = tx.txTickerId "
+            "GROUP BY t.ticker_symbol ORDER BY total DESC LIMIT 10",
+            "SELECT tk.sbTickerSymbol, COUNT(tx.sbTxId), SUM(tx.sbTxAmount) AS total "
+            "FROM sbTicker AS tk JOIN sbTransaction AS tx ON tk.sbTickerId = tx.sbTxTickerId "
+            "GROUP BY tk.sbTickerSymbol ORDER BY total DESC LIMIT 10",
+        ),
+        (  # unqualified, over a table named without its prefix and never aliased
+            "broker.db",
+            "SELECT sb_transaction.txType, COUNT(*) FROM sb_transaction WHERE status = 'success' "
+            "GROUP BY txType",
+            "SELECT sbTxType, COUNT(*) FROM sbTransaction WHERE sbTxStatus = 'success' "
+            "GROUP BY sbTxType",
+        ),
+        (  # qualified with a table of the query that lacks it, near-named in the other one
+            "broker.db",
+            "SELECT T2.sbTickerSymbol, MAX(T2.high) - MIN(T2.low) AS spread FROM sbDailyPrice AS T1 "
+            "JOIN sbTicker AS T2 ON T1.sbDpTickerId = T2.sbTickerId GROUP BY T2.sbTickerSymbol",
+            "SELECT t.sbTickerSymbol, MAX(d.sbDpHigh) - MIN(d.sbDpLow) FROM sbDailyPrice AS d "
+            "JOIN sbTicker AS t ON d.sbDpTickerId = t.sbTickerId GROUP BY t.sbTickerSymbol",
+        ),
+        (  # two missing columns, each held by its own neighbour: both joined
+            "broker.db",
+            "SELECT sbCustState, sbTickerType, COUNT(*) AS n FROM sbTransaction "
+            "GROUP BY sbCustState, sbTickerType",
+            "SELECT c.sbCustState, t.sbTickerType, COUNT(*) FROM sbTransaction AS tx "
+            "JOIN sbCustomer AS c ON tx.sbTxCustId = c.sbCustId "
+            "JOIN sbTicker AS t ON tx.sbTxTickerId = t.sbTickerId "
+            "GROUP BY c.sbCustState, t.sbTickerType",
+        ),
     ],
 )
 def test_repaired_query_returns_the_gold_rows(spider, database, draft, gold):
@@ -121,6 +158,18 @@ def test_repaired_query_returns_the_gold_rows(spider, database, draft, gold):
 )
 def test_what_the_schema_cannot_decide_is_left_alone(spider, draft):
     assert repair(draft, spider("poker_player")[1]) is None
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "SELECT id FROM sbTransaction",  # sbTxId, sbTxCustId, sbTxTickerId all end in id
+        "SELECT sbTxAmount FROM transactions",  # no table name ends in 'transactions'
+        "SELECT xamount FROM sbTransaction",  # a name must end on a word boundary
+    ],
+)
+def test_a_name_with_no_single_near_miss_is_left_alone(spider, draft):
+    assert repair(draft, spider("broker.db")[1]) is None
 
 
 def test_a_column_two_neighbouring_tables_hold_is_left_alone():
