@@ -37,9 +37,9 @@ SCOPE_STAFF = "- You are answering a staff member who may see every customer."
 QUESTION = "{instructions}Question: {question}"
 INSTRUCTIONS = "Definitions to follow: {text}\n"
 
+# Appended to the question on a retry; the rejected draft itself is not shown again
 SQL_RETRY = (
-    "That query cannot be used: {problem}\n"
-    'Write a corrected query for the same question. Reply with JSON {{"sql": "..."}}.'
+    "Earlier queries for this question failed: {problems}. Write one that avoids these mistakes."
 )
 
 BASELINE = """{schema}

@@ -168,6 +168,17 @@ def catalog_from_engine(
                 continue
             prior = known.get(name)
             prior_cols = {c.name: c for c in prior.columns} if prior else {}
+            fks = sorted(
+                (c, fk["referred_table"], r)
+                for fk in inspector.get_foreign_keys(name)
+                for c, r in zip(fk["constrained_columns"], fk["referred_columns"], strict=False)
+                if fk.get("referred_table")
+            ) or (prior.foreign_keys if prior else [])
+            # An identifier's values are arbitrary labels: shown two codes, the model filters
+            # on a guessed one ('AD' for Anguilla) instead of on the name the question gives
+            identifiers = {c for c, _, _ in fks} | set(
+                inspector.get_pk_constraint(name).get("constrained_columns") or []
+            )
             columns = []
             for col in inspector.get_columns(name):
                 type_name = _type_name(col["type"])
@@ -186,6 +197,7 @@ def catalog_from_engine(
                 )
                 values = _distinct_values(conn, name, col["name"]) if listable else []
                 undocumented = listable and not values and not comment
+                undocumented &= col["name"] not in identifiers and not names_an_id(col["name"])
                 examples = _common_values(conn, name, col["name"]) if undocumented else []
                 columns.append(
                     ColumnInfo(
@@ -196,12 +208,6 @@ def catalog_from_engine(
                         examples=examples,
                     )
                 )
-            fks = sorted(
-                (c, fk["referred_table"], r)
-                for fk in inspector.get_foreign_keys(name)
-                for c, r in zip(fk["constrained_columns"], fk["referred_columns"], strict=False)
-                if fk.get("referred_table")
-            ) or (prior.foreign_keys if prior else [])
             tables.append(
                 TableInfo(
                     name=name,

@@ -4,6 +4,7 @@ index that records what ingestion asked of it."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 from docx import Document as DocxDocument
@@ -11,6 +12,9 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 from retrieval.chunks import Chunk
+
+# A fixed creation date: the same content must give the same bytes (FPDF stamps the time)
+CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 
 FACT = "Card withdrawals cost 2.5 percent"
 TABLE = [("Tier", "Fee"), ("Standard", "$4.00"), ("Gold", "$1.50")]
@@ -43,6 +47,7 @@ def pdf_bytes(
     fact: str = FACT, *, second_page: str = "Margin interest is charged monthly."
 ) -> bytes:
     pdf = FPDF()
+    pdf.set_creation_date(CREATED)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 10, "Fee Guide", new_x="LMARGIN", new_y="NEXT")
@@ -128,6 +133,7 @@ def scanned_pdf_bytes(lines: list[str], tmp_path: Path) -> bytes:
     picture = tmp_path / "scan.png"
     page.save(picture)
     pdf = FPDF()
+    pdf.set_creation_date(CREATED)
     pdf.add_page()
     pdf.image(str(picture), x=0, y=0, w=210, h=297)
     return bytes(pdf.output())

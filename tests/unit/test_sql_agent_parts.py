@@ -73,6 +73,26 @@ def test_catalog_shows_how_undocumented_text_is_written(catalog):
     assert "state VARCHAR, -- e.g. '" in spider.ddl({"Professionals"})
 
 
+@pytest.mark.parametrize(
+    ("database", "table", "identifier", "named"),
+    [
+        ("spider_dev/database/world_1/world_1.sqlite", "country", "Code", "Name"),  # a key
+        ("spider_dev/database/world_1/world_1.sqlite", "countrylanguage", "CountryCode", None),
+        ("defog/broker.db", "sbCustomer", "sbCustId", "sbCustName"),  # named like an id
+    ],
+)
+def test_identifiers_get_no_examples(database, table, identifier, named):
+    """Shown 'ABW' and 'AFG', the model filtered Anguilla by a guessed code ('AD')."""
+    engine = create_engine(f"sqlite:///file:{SPIDER.parents[1] / database}?mode=ro&uri=true")
+    try:
+        columns = {c.name: c for c in catalog_from_engine(engine).table(table).columns}
+    finally:
+        engine.dispose()
+    assert columns[identifier].examples == []
+    if named:
+        assert len(columns[named].examples) == 2
+
+
 def _agent(model, catalog, demo_engine, samples):
     return SqlAgent(
         model,

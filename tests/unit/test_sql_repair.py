@@ -114,8 +114,9 @@ def _rows(engine, sql):
         ),
         (  # qualified with a table of the query that lacks it, near-named in the other one
             "broker.db",
-            "SELECT T2.sbTickerSymbol, MAX(T2.high) - MIN(T2.low) AS spread FROM sbDailyPrice AS T1 "
-            "JOIN sbTicker AS T2 ON T1.sbDpTickerId = T2.sbTickerId GROUP BY T2.sbTickerSymbol",
+            "SELECT T2.sbTickerSymbol, MAX(T2.high) - MIN(T2.low) AS spread "
+            "FROM sbDailyPrice AS T1 JOIN sbTicker AS T2 ON T1.sbDpTickerId = T2.sbTickerId "
+            "GROUP BY T2.sbTickerSymbol",
             "SELECT t.sbTickerSymbol, MAX(d.sbDpHigh) - MIN(d.sbDpLow) FROM sbDailyPrice AS d "
             "JOIN sbTicker AS t ON d.sbDpTickerId = t.sbTickerId GROUP BY t.sbTickerSymbol",
         ),
@@ -253,6 +254,20 @@ async def test_retries_sample_instead_of_repeating(spider):
     assert outcome.attempts == 2
     assert "temperature" not in model.calls[0]["kwargs"]
     assert model.calls[1]["kwargs"]["temperature"] == RETRY_TEMPERATURE
+
+
+async def test_a_retry_asks_the_question_afresh_with_every_objection(spider):
+    engine, catalog = spider("poker_player")
+    drafts = ["SELECT nonsense FROM people", "SELECT Name FROM nowhere", "SELECT Name FROM people"]
+    replies = iter(json.dumps({"sql": d}) for d in drafts)
+    model = ScriptedChatModel(responder=lambda _m, _k: next(replies))
+    outcome = await _agent(model, engine, catalog).answer("Who?", Caller(role=Role.ADMIN))
+    assert outcome.attempts == 3
+    first, second, third = (call["messages"] for call in model.calls)
+    assert len(first) == len(second) == len(third)  # no rejected draft in the conversation
+    assert not any(d in str(m.content) for m in third for d in drafts[:2])
+    assert second[-1].content.startswith("Question: Who?") and "nonsense" in second[-1].content
+    assert "nonsense" in third[-1].content and "nowhere" in third[-1].content
 
 
 async def test_agent_repairs_a_draft_the_database_refused(spider):
