@@ -61,9 +61,9 @@ class _Schema:
     """The catalog with names folded to lower case, as SQLite and the guard compare them."""
 
     def __init__(self, catalog: Catalog):
-        self.columns = {t.name.lower(): {c.name.lower() for c in t.columns} for t in catalog.tables}
-        self.names = {t.name.lower(): t.name for t in catalog.tables}
         self.column_names = {t.name.lower(): [c.name for c in t.columns] for t in catalog.tables}
+        self.columns = {t: {c.lower() for c in cs} for t, cs in self.column_names.items()}
+        self.names = {t.name.lower(): t.name for t in catalog.tables}
         self.links: dict[str, list[tuple[str, str, str]]] = {}  # table -> (col, other, other col)
         for table in catalog.tables:
             for column, referred, referred_column in table.foreign_keys:
@@ -211,11 +211,10 @@ def _rename_columns(
             continue
         if any(schema.has(t, name) for t in sources.values()):
             continue  # a table of the SELECT has that very name: requalifying is for later
-        scopes = [qualifier] if qualifier else []
+        scopes = [[qualifier]] if qualifier else []
         if not column.find_ancestor(exp.Join):
-            scopes.append("")
-        for scope in scopes:
-            aliases = [scope] if scope else list(sources)
+            scopes.append(list(sources))
+        for aliases in scopes:
             homes = {
                 (alias, real)
                 for alias in aliases

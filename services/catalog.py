@@ -196,8 +196,8 @@ def catalog_from_engine(
                     and "(payment data)" not in comment
                 )
                 values = _distinct_values(conn, name, col["name"]) if listable else []
-                undocumented = listable and not values and not comment
-                undocumented &= col["name"] not in identifiers and not names_an_id(col["name"])
+                identifier = col["name"] in identifiers or names_an_id(col["name"])
+                undocumented = listable and not values and not comment and not identifier
                 examples = _common_values(conn, name, col["name"]) if undocumented else []
                 columns.append(
                     ColumnInfo(
