@@ -14,7 +14,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -23,6 +23,7 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field, ValidationError
 
 from agents import prompts
+from agents.question_cues import Cues, Term, read_cues, shaped, with_terms
 from agents.sql_memory import REUSE_SIMILARITY, Example, SqlMemory
 from agents.sql_repair import repair
 from retrieval.schema_linking import SchemaLinker
@@ -119,6 +120,7 @@ class _Attempt:
     problem: str
     code: str
     outcome: SqlOutcome | None = None
+    ran: str = ""  # the SQL that reached the guard (the draft, with terms or repaired)
 
 
 class SqlAgent:
@@ -137,11 +139,13 @@ class SqlAgent:
         samples: int = 1,
         examples: int = 2,
         max_prompt_tables: int = 20,
+        terms: Sequence[Term] = (),
     ):
         """Up to `max_prompt_tables` tables the whole schema goes into the prompt, identical
         for every question so llama.cpp reuses its processed prefix (a fresh 2,000-token schema
         costs ~40 s on two cores, a cached one nothing). Larger schemas are cut down to the
-        tables schema linking finds."""
+        tables schema linking finds. `terms` are the business words that name a filter
+        (see `agents.question_cues`)."""
         self.llm = llm
         self.catalog = catalog
         self.policy = policy
@@ -154,6 +158,7 @@ class SqlAgent:
         self.samples = samples
         self.examples = examples
         self.max_prompt_tables = max_prompt_tables
+        self.terms = list(terms)
 
     # -- prompt ----------------------------------------------------------------------------
     def _allowed(self, caller: Caller) -> set[str]:
@@ -214,16 +219,17 @@ class SqlAgent:
     ) -> SqlOutcome:
         """`llm` overrides the agent's model for this question (the router's choice)."""
         llm = llm or self.llm
+        cues = read_cues(question, self.terms)
         shots = self.memory.search(question, self.examples) if self.memory else []
         shots = [s for s in shots if s.similarity >= MIN_EXAMPLE_SIMILARITY]
         if shots and shots[0].similarity >= REUSE_SIMILARITY:
-            reused = await self._try(shots[0].sql, caller, attempts=0)
+            reused = await self._try(shots[0].sql, caller, cues, attempts=0)
             if reused.outcome:
                 log.info("reused verified SQL for %r", question)
                 return reused.outcome.model_copy(update={"source": "memory"})
         tables = self.tables_for(question, caller)
         messages = self.messages(question, caller, tables, shots, instructions)
-        first = await self._with_retries(llm, messages, caller)
+        first = await self._with_retries(llm, messages, caller, cues)
         if first.outcome is None:
             raise AssistantError(
                 first.code, f"I could not write a query that answers this: {first.problem}"
@@ -231,10 +237,10 @@ class SqlAgent:
         outcome = first.outcome.model_copy(update={"tables": sorted(tables)})
         if self.samples <= 1:
             return outcome
-        return await self._vote(llm, messages, caller, outcome)
+        return await self._vote(llm, messages, caller, cues, outcome)
 
     async def _with_retries(
-        self, llm: Runnable, messages: list[BaseMessage], caller: Caller
+        self, llm: Runnable, messages: list[BaseMessage], caller: Caller, cues: Cues
     ) -> _Attempt:
         """A retry asks the question again with every objection so far noted after it. Shown
         its own rejected draft in a conversation, the embedded model wrote it again (14 of the
@@ -257,7 +263,7 @@ class SqlAgent:
                 attempt = _Attempt(None, "the reply was not JSON with an sql field", "model_no_sql")
                 log.warning("attempt %d: model reply held no SQL: %.200r", number, text)
             else:
-                attempt = await self._try(draft, caller, attempts=number)
+                attempt = await self._try(draft, caller, cues, attempts=number)
                 if attempt.outcome:
                     return attempt
                 log.warning("attempt %d: %s rejected: %s", number, draft, attempt.problem)
@@ -266,17 +272,34 @@ class SqlAgent:
                 problems.append(problem)
         return attempt
 
-    async def _try(self, draft: str, caller: Caller, attempts: int) -> _Attempt:
-        """Run a draft; when the guard or the database refuses it, run its repair instead, if
-        it has one (the refusal of the draft itself is what goes back to the model)."""
-        attempt = await self._run(draft, draft, caller, attempts)
-        repaired = None if attempt.outcome else repair(draft, self.catalog, self.dialect)
+    async def _try(self, draft: str, caller: Caller, cues: Cues, attempts: int) -> _Attempt:
+        """Run a draft, with the filters of the terms the question uses; when the guard or the
+        database refuses it, run its repair instead, if it has one (the refusal of the draft
+        itself is what goes back to the model). An answer is then shaped as the question asks."""
+        sql = with_terms(draft, cues.terms, self.dialect)
+        attempt = await self._run(draft, sql, caller, attempts)
+        repaired = None if attempt.outcome else repair(sql, self.catalog, self.dialect)
         if repaired:
             second = await self._run(draft, repaired, caller, attempts)
             if second.outcome:
                 log.info("repaired draft: %s -> %s", draft, repaired)
-                return second
+                attempt = second
+        if attempt.outcome and cues.shapes_result:
+            attempt = await self._shaped(attempt, attempt.outcome, cues, caller)
         return attempt
+
+    async def _shaped(
+        self, attempt: _Attempt, outcome: SqlOutcome, cues: Cues, caller: Caller
+    ) -> _Attempt:
+        sql = shaped(attempt.ran, outcome.result.rows, cues, self.catalog, self.dialect)
+        if sql is None:
+            return attempt
+        second = await self._run(attempt.draft, sql, caller, outcome.attempts)
+        if not second.outcome:
+            log.warning("shaped query refused, kept the unshaped one: %s", second.problem)
+            return attempt
+        log.info("shaped as the question asks: %s -> %s", attempt.ran, sql)
+        return second
 
     async def _run(self, draft: str, sql: str, caller: Caller, attempts: int) -> _Attempt:
         verdict = check(sql, policy=self.policy, caller=caller, dialect=self.dialect)
@@ -287,10 +310,15 @@ class SqlAgent:
         except QueryError as exc:
             return _Attempt(draft, f"the database said: {exc}", "sql_failed")
         outcome = SqlOutcome(draft=draft, sql=verdict.sql, result=result, attempts=attempts)
-        return _Attempt(draft, "", "", outcome)
+        return _Attempt(draft, "", "", outcome, ran=sql)
 
     async def _vote(
-        self, llm: Runnable, messages: list[BaseMessage], caller: Caller, greedy: SqlOutcome
+        self,
+        llm: Runnable,
+        messages: list[BaseMessage],
+        caller: Caller,
+        cues: Cues,
+        greedy: SqlOutcome,
     ) -> SqlOutcome:
         """Draw more drafts at a higher temperature; keep the result most drafts agree on (the
         greedy draft wins ties)."""
@@ -306,7 +334,7 @@ class SqlAgent:
                 draft = parse_draft(str(reply.content))
             except ValueError:
                 continue
-            tried = await self._try(draft, caller, attempts=greedy.attempts)
+            tried = await self._try(draft, caller, cues, attempts=greedy.attempts)
             if tried.outcome:
                 candidates.append(tried.outcome)
         votes = Counter(result_key(c.result) for c in candidates)

@@ -7,7 +7,8 @@ one reading is therefore repaired before a retry is spent:
 - a table or column name the schema lacks, when exactly one name in scope ends with the same
   words, the column's own table looked at first (`sb_transaction` -> `sbTransaction`,
   `txAmount` -> `sbTxAmount`: with a long schema in its prompt the model drops the prefixes
-  defog's broker puts on every name);
+  defog's broker puts on every name), or failing that with words that begin alike
+  (`cancellation_at` -> `cancelled_at`);
 - a qualified column `t.x` whose table lacks `x`, or whose qualifier names no table of the
   query at all, when exactly one table of the same SELECT has `x`, is requalified to it;
 - a join whose ON compares a column its table does not have is put on the foreign key between
@@ -39,22 +40,34 @@ def _words(name: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
 
 
+def _stem(word: str) -> str:
+    """Long words compared by their first five letters: `cancellation` and `cancelled` agree,
+    `count` and `country` do not."""
+    return word if len(word) < 6 else word[:5] + "~"
+
+
 def _near(name: str, candidates: list[str]) -> str | None:
-    """The one candidate whose trailing words spell `name` (ignoring case and underscores).
+    """The one candidate whose trailing words spell `name` (ignoring case and underscores);
+    failing any, the one whose trailing words begin as the name's do.
 
     >>> _near("tx_amount", ["sbTxId", "sbTxAmount"])
     'sbTxAmount'
     >>> _near("id", ["sbTxId", "sbTxCustId"]) is None
     True
+    >>> _near("cancellation_at", ["created_at", "cancelled_at"])
+    'cancelled_at'
     """
-    folded = "".join(_words(name))
-    hits = {
-        c
-        for c in candidates
-        for words in [_words(c)]
-        if any("".join(words[i:]) == folded for i in range(len(words)))
-    }
-    return hits.pop() if folded and len(hits) == 1 else None
+    for fold in (str, _stem):
+        folded = "".join(map(fold, _words(name)))
+        hits = {
+            c
+            for c in candidates
+            for words in [[fold(w) for w in _words(c)]]
+            if any("".join(words[i:]) == folded for i in range(len(words)))
+        }
+        if hits:
+            return hits.pop() if folded and len(hits) == 1 else None
+    return None
 
 
 class _Schema:

@@ -52,7 +52,7 @@ def eval_sql(
     from cli.main import _settings
     from evals.golden import load_golden
     from evals.sql_eval import EvalReport, run, summarise
-    from graphs.assistant import platform_notes
+    from graphs.assistant import PLATFORM_TERMS, platform_notes
     from retrieval.embeddings import Embedder
     from services.demo_data.generator import seed_examples
     from services.llm.local import LocalModel
@@ -82,6 +82,7 @@ def eval_sql(
             baseline=baseline,
             samples=samples,
             notes=platform_notes,
+            terms=PLATFORM_TERMS,
             memory_examples=[(e["question"], e["sql"]) for e in seed_examples(None)],
             progress=progress,
         )

@@ -18,7 +18,7 @@ import sqlite3
 import statistics
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, create_engine
 
 from agents import prompts
+from agents.question_cues import Term
 from agents.sql_agent import MAX_SQL_TOKENS, SqlAgent, parse_draft
 from agents.sql_memory import SqlMemory
 from evals.golden import GoldenQuestion
@@ -209,6 +210,7 @@ def pipeline_agent(
     samples: int,
     notes: Callable[[Caller], str],
     memory_examples: list[tuple[str, str]],
+    terms: Sequence[Term] = (),
 ) -> SqlAgent:
     policy = (
         platform_policy(EVAL_ROW_CAP)
@@ -223,6 +225,7 @@ def pipeline_agent(
         dialect="sqlite",
         max_retries=2,
         notes=notes if db.is_platform else (lambda _c: ""),
+        terms=terms if db.is_platform else (),
         linker=SchemaLinker(embedder, db.catalog) if embedder else None,
         memory=SqlMemory(embedder, memory_examples) if embedder and db.is_platform else None,
         samples=samples,
@@ -305,6 +308,7 @@ async def evaluate(
     baseline: bool,
     samples: int = 1,
     notes: Callable[[Caller], str] = lambda _c: "",
+    terms: Sequence[Term] = (),
     memory_examples: list[tuple[str, str]] | None = None,
     progress: Callable[[str, QuestionResult], None] | None = None,
 ) -> tuple[list[QuestionResult], list[QuestionResult]]:
@@ -317,7 +321,7 @@ async def evaluate(
         by_db[q.db].append(q)
     for name, group in by_db.items():
         db = open_database(db_dir / name)
-        agent = pipeline_agent(llm, db, embedder, samples, notes, memory_examples or [])
+        agent = pipeline_agent(llm, db, embedder, samples, notes, memory_examples or [], terms)
         try:
             for q in group:
                 piped.append(await run_pipeline(agent, db, q))

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from agents import prompts
 from agents.chart import ChartSpec, suggest_chart
 from agents.model_selector import ModelSelector
+from agents.question_cues import Term
 from agents.rag_agent import RagAgent
 from agents.router import Router
 from agents.routing_policy import load_routing_policy
@@ -61,6 +62,10 @@ log = logging.getLogger(__name__)
 # The platform's bookkeeping, and document text (searched through the index, which applies each
 # document's access rules), are not for the SQL agent
 INTERNAL_TABLES = {"sql_examples", "document_versions", "document_chunks"}
+
+
+# Staff are users too: "customers" means the users whose role is customer
+PLATFORM_TERMS = [Term(word="customer", table="users", column="role", value=Role.CUSTOMER.value)]
 
 
 def platform_notes(caller: Caller) -> str:
@@ -184,6 +189,7 @@ class Assistant:
             dialect=dialect,
             max_retries=settings.sql_max_retries,
             notes=platform_notes,
+            terms=PLATFORM_TERMS,
             linker=SchemaLinker(self.embedder, catalog)
             if self.embedder is not None and settings.sql_schema_linking
             else None,

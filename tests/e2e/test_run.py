@@ -20,10 +20,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start(var_dir, port) -> tuple[subprocess.Popen, float]:
+def _start(var_dir, port) -> subprocess.Popen:
     import os
 
-    started = time.monotonic()
     process = subprocess.Popen(
         [str(BIN), "run", "--port", str(port)],
         env={**os.environ, "VAR_DIR": str(var_dir)},
@@ -31,13 +30,13 @@ def _start(var_dir, port) -> tuple[subprocess.Popen, float]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = started + 300
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"run exited early: {process.stderr.read()}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return process, time.monotonic() - started
+                return process
         except httpx.HTTPError:
             time.sleep(0.5)
     process.kill()
@@ -54,7 +53,7 @@ def _stop(process: subprocess.Popen) -> str:
 def test_run_serves_api_ui_and_answers(tmp_path):
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    process, first_start = _start(tmp_path, port)
+    process = _start(tmp_path, port)
     try:
         assert httpx.get(f"{base}/docs").status_code == 200
         assert httpx.get(f"{base}/chat").status_code == 200
@@ -70,7 +69,8 @@ def test_run_serves_api_ui_and_answers(tmp_path):
     with sqlite3.connect(tmp_path / "trading_assist.db") as conn:
         assert body["rows"] == [[conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]]]
 
-    process, second_start = _start(tmp_path, port)
+    process = _start(tmp_path, port)
     stderr = _stop(process)
-    assert "database ready" in stderr  # the second start reuses the data it made
-    assert second_start < first_start
+    # the second start reuses the data it made (a start-up time compared with the first was
+    # flaky on a shared host: speed belongs to the benchmarks)
+    assert "database ready" in stderr and "demo data loaded" not in stderr

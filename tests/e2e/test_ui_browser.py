@@ -22,7 +22,7 @@ MODEL_ANSWER_MS = 240_000  # a first answer from the model on two cores
 def platform(tmp_path_factory):
     var_dir = tmp_path_factory.mktemp("ui")
     port = _free_port()
-    process, _ = _start(var_dir, port)
+    process = _start(var_dir, port)
     try:
         yield f"http://127.0.0.1:{port}", var_dir
     finally:

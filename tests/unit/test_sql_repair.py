@@ -120,6 +120,16 @@ def _rows(engine, sql):
             "SELECT t.sbTickerSymbol, MAX(d.sbDpHigh) - MIN(d.sbDpLow) FROM sbDailyPrice AS d "
             "JOIN sbTicker AS t ON d.sbDpTickerId = t.sbTickerId GROUP BY t.sbTickerSymbol",
         ),
+        (  # a table named in the plural: its words begin as the real one's do
+            "broker.db",
+            "SELECT SUM(sbTxAmount) FROM transactions",
+            "SELECT SUM(sbTxAmount) FROM sbTransaction",
+        ),
+        (  # no name ends so, but one begins alike word for word
+            "world_1",
+            "SELECT Language FROM countrylanguage WHERE percent > 90",
+            "SELECT Language FROM countrylanguage WHERE Percentage > 90",
+        ),
         (  # two missing columns, each held by its own neighbour: both joined
             "broker.db",
             "SELECT sbCustState, sbTickerType, COUNT(*) AS n FROM sbTransaction "
@@ -165,12 +175,23 @@ def test_what_the_schema_cannot_decide_is_left_alone(spider, draft):
     "draft",
     [
         "SELECT id FROM sbTransaction",  # sbTxId, sbTxCustId, sbTxTickerId all end in id
-        "SELECT sbTxAmount FROM transactions",  # no table name ends in 'transactions'
+        "SELECT sbTxAmount FROM trades",  # no table name ends in, or begins as, 'trades'
         "SELECT xamount FROM sbTransaction",  # a name must end on a word boundary
     ],
 )
 def test_a_name_with_no_single_near_miss_is_left_alone(spider, draft):
     assert repair(draft, spider("broker.db")[1]) is None
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "SELECT count FROM city",  # `count` is not `CountryCode`: short words must match whole
+        "SELECT Name FROM city WHERE popul > 1000",  # nor does a stub of a word
+    ],
+)
+def test_words_that_only_look_alike_are_left_alone(spider, draft):
+    assert repair(draft, spider("world_1")[1]) is None
 
 
 def test_a_column_two_neighbouring_tables_hold_is_left_alone():
