@@ -9,7 +9,8 @@ reading, so it is applied rather than hoped for:
   'customer') adds that filter to each SELECT reading the table without a condition on it;
 - "rounded to N decimals" wraps each computed result column whose values carry more decimals
   in `ROUND(..., N)`;
-- "as a positive number" negates each computed result column whose values are all negative.
+- "as a positive number" negates each computed result column whose values are all negative
+  (and an ORDER BY on it, which was written for the positive value).
 
 The last two look at the rows the query returned, so only columns that need it change, and
 the changed query is run again through the guard like any other.
@@ -146,6 +147,9 @@ def shaped(
     'SELECT ROUND(AVG(x), 1) AS a FROM t'
     >>> shaped("SELECT SUM(x) FROM t", [[-3.5]], Cues(positive=True), none, "sqlite")
     'SELECT -(SUM(x)) FROM t'
+
+    An ORDER BY on the very expression follows it: asked for the highest fees first as
+    positive amounts, the model sorted the negative sums it wrote.
     """
     if not cues.shapes_result or not rows:
         return None
@@ -170,6 +174,14 @@ def shaped(
         if unrounded and any(isinstance(v, float) and round(v, places) != v for v in values):
             new = exp.func("ROUND", new.copy(), exp.Literal.number(places))
         if new is not target:
+            for key in _order_keys(tree):
+                if key == target:  # "highest first" meant the shaped value
+                    key.replace(new.copy())
             target.replace(new)
             changed = True
     return tree.sql(dialect=dialect) if changed else None
+
+
+def _order_keys(select: exp.Select) -> list[exp.Expression]:
+    order = select.args.get("order")
+    return [o.this for o in order.expressions] if order else []

@@ -12,11 +12,16 @@ from typing import Any
 import pytest
 from langchain_core.messages import BaseMessage
 
+from agents.sql_agent import SqlAgent
 from cli.setup import build_demo_data
 from graphs.assistant import Assistant
+from services.catalog import Catalog, catalog_from_engine, catalog_from_metadata
 from services.db.engines import make_engine
+from services.db.models import Base
 from services.llm.scripted import ScriptedChatModel
 from services.settings import Settings
+from sql_guard.policy import platform_policy
+from sql_guard.runner import ReplicaRunner
 
 AS_OF = date.today()
 
@@ -37,6 +42,28 @@ def demo_engine(demo_settings: Settings):
     engine = make_engine(demo_settings.database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_catalog(demo_engine) -> Catalog:
+    return catalog_from_engine(demo_engine, base=catalog_from_metadata(Base.metadata))
+
+
+@pytest.fixture
+def demo_sql_agent(demo_engine, demo_catalog):
+    """Builds an SQL agent over the demo database (platform policy, 100 rows) for a model."""
+
+    def build(model, **options: Any) -> SqlAgent:
+        return SqlAgent(
+            model,
+            catalog=demo_catalog,
+            policy=platform_policy(),
+            runner=ReplicaRunner(demo_engine, max_rows=100, timeout_s=5),
+            dialect="sqlite",
+            **{"max_retries": 1, **options},
+        )
+
+    return build
 
 
 def scripted_sql(script: dict[str, str]):

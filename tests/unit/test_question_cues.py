@@ -7,40 +7,33 @@ import pytest
 from sqlalchemy import text
 
 from agents.question_cues import Cues, Term, read_cues, shaped, with_terms
-from agents.sql_agent import SqlAgent
 from graphs.assistant import PLATFORM_TERMS
-from services.catalog import catalog_from_engine, catalog_from_metadata
-from services.db.models import Base
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
-from sql_guard.policy import platform_policy
-from sql_guard.runner import ReplicaRunner
 
 CUSTOMER = Term(word="customer", table="users", column="role", value="customer")
 
 
-@pytest.fixture(scope="module")
-def catalog(demo_engine):
-    return catalog_from_engine(demo_engine, base=catalog_from_metadata(Base.metadata))
+def _rows(engine, sql: str) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
 
 
 def _scalar(engine, sql: str):
-    with engine.connect() as conn:
-        return conn.execute(text(sql)).scalar_one()
+    ((value,),) = _rows(engine, sql)
+    return value
 
 
-async def _answer(catalog, engine, question: str, draft: str, caller=None):
-    model = ScriptedChatModel(responder=lambda _m, _k: json.dumps({"sql": draft}))
-    agent = SqlAgent(
-        model,
-        catalog=catalog,
-        policy=platform_policy(),
-        runner=ReplicaRunner(engine, max_rows=100, timeout_s=5),
-        dialect="sqlite",
-        max_retries=0,
-        terms=PLATFORM_TERMS,
-    )
-    return await agent.answer(question, caller or Caller(role=Role.ADMIN))
+@pytest.fixture
+def answer(demo_sql_agent):
+    """Answers a question with the model scripted to write `draft`."""
+
+    async def ask(question: str, draft: str, caller: Caller | None = None):
+        model = ScriptedChatModel(responder=lambda _m, _k: json.dumps({"sql": draft}))
+        agent = demo_sql_agent(model, max_retries=0, terms=PLATFORM_TERMS)
+        return await agent.answer(question, caller or Caller(role=Role.ADMIN))
+
+    return ask
 
 
 @pytest.mark.parametrize(
@@ -65,18 +58,14 @@ def test_a_term_counts_only_when_the_question_uses_its_word():
     assert read_cues("How many users are there?", [CUSTOMER]).terms == []
 
 
-async def test_customers_are_the_users_with_the_customer_role(catalog, demo_engine):
+async def test_customers_are_the_users_with_the_customer_role(answer, demo_engine):
     everyone = _scalar(demo_engine, "SELECT COUNT(*) FROM users")
     customers = _scalar(demo_engine, "SELECT COUNT(*) FROM users WHERE role = 'customer'")
     assert customers < everyone  # staff are users too
-    outcome = await _answer(
-        catalog, demo_engine, "How many customers do we have?", "SELECT COUNT(*) FROM users"
-    )
+    outcome = await answer("How many customers do we have?", "SELECT COUNT(*) FROM users")
     assert outcome.result.rows == [[customers]]
     assert outcome.draft == "SELECT COUNT(*) FROM users"  # what the model wrote stays on record
-    unasked = await _answer(
-        catalog, demo_engine, "How many users do we have?", "SELECT COUNT(*) FROM users"
-    )
+    unasked = await answer("How many users do we have?", "SELECT COUNT(*) FROM users")
     assert unasked.result.rows == [[everyone]]
 
 
@@ -96,39 +85,35 @@ def test_terms_reach_every_select_that_reads_the_table_unfiltered():
     assert with_terms("not sql at all (", [CUSTOMER], "sqlite") == "not sql at all ("
 
 
-async def test_rounding_asked_for_is_applied(catalog, demo_engine):
+async def test_rounding_asked_for_is_applied(answer, demo_engine):
     question = "What is the average amount of a successful withdrawal, rounded to two decimals?"
     where = "FROM payments WHERE direction = 'withdrawal' AND status = 'succeeded'"
     exact = _scalar(demo_engine, f"SELECT AVG(amount) {where}")
     assert round(exact, 2) != exact  # the data needs the rounding
-    outcome = await _answer(catalog, demo_engine, question, f"SELECT AVG(amount) AS avg {where}")
+    outcome = await answer(question, f"SELECT AVG(amount) AS avg {where}")
     assert outcome.result.rows == [[round(exact, 2)]]
     assert "ROUND(AVG(amount), 2) AS avg" in outcome.sql
     assert [c.name for c in outcome.result.columns] == ["avg"]
 
 
 async def test_a_positive_amount_asked_for_is_negated_when_all_values_are_negative(
-    catalog, demo_engine
+    answer, demo_engine
 ):
     fees = _scalar(demo_engine, "SELECT SUM(amount) FROM transactions WHERE type = 'fee'")
     assert fees < 0
-    outcome = await _answer(
-        catalog,
-        demo_engine,
+    outcome = await answer(
         "How much have we charged in fees in total? Give it as a positive number.",
         "SELECT SUM(amount) AS fees FROM transactions WHERE type = 'fee'",
     )
     assert outcome.result.rows == [[pytest.approx(-fees)]]
 
 
-async def test_a_customers_scoped_answer_is_shaped_and_stays_scoped(catalog, demo_engine):
+async def test_a_customers_scoped_answer_is_shaped_and_stays_scoped(answer, demo_engine):
     user = _scalar(demo_engine, "SELECT MIN(user_id) FROM transactions WHERE type = 'fee'")
     mine = _scalar(
         demo_engine, f"SELECT SUM(amount) FROM transactions WHERE type = 'fee' AND user_id = {user}"
     )
-    outcome = await _answer(
-        catalog,
-        demo_engine,
+    outcome = await answer(
         "What did I pay in fees, as a positive amount rounded to two decimals?",
         "SELECT SUM(amount) FROM transactions WHERE type = 'fee'",  # the guard scopes it
         caller=Caller(user_id=user, role=Role.CUSTOMER),
@@ -137,7 +122,8 @@ async def test_a_customers_scoped_answer_is_shaped_and_stays_scoped(catalog, dem
     assert f"user_id = {user}" in outcome.sql
 
 
-def test_stored_values_and_whole_numbers_are_left_as_they_are(catalog):
+def test_stored_values_and_whole_numbers_are_left_as_they_are(demo_catalog):
+    catalog = demo_catalog
     cues = Cues(decimals=1, positive=True)
     assert shaped("SELECT close FROM market_prices", [[101.25]], cues, catalog, "sqlite") is None
     assert shaped("SELECT COUNT(*) FROM orders", [[7]], cues, catalog, "sqlite") is None
@@ -145,3 +131,23 @@ def test_stored_values_and_whole_numbers_are_left_as_they_are(catalog):
     mixed = [[-2.0], [3.0]]  # a column with gains and losses is not made positive
     assert shaped("SELECT SUM(x) FROM t GROUP BY y", mixed, cues, catalog, "sqlite") is None
     assert shaped("SELECT * FROM t", [[1.25]], cues, catalog, "sqlite") is None
+
+
+async def test_an_order_on_a_negated_column_follows_it(answer, demo_engine):
+    """Asked for the biggest fee payers first, the model sorted its negative sums descending,
+    which puts the smallest fees first; once negated, the order must be on the positive sum."""
+    question = (
+        "Which five trading accounts have been charged the most in fees? Give the total as a "
+        "positive amount, highest first."
+    )
+    draft = (
+        "SELECT account_id, SUM(amount) FROM transactions WHERE type = 'fee' "
+        "GROUP BY account_id ORDER BY SUM(amount) DESC LIMIT 5"
+    )
+    gold = _rows(
+        demo_engine,
+        "SELECT account_id, -SUM(amount) AS fees FROM transactions WHERE type = 'fee' "
+        "GROUP BY account_id ORDER BY fees DESC LIMIT 5",
+    )
+    outcome = await answer(question, draft)
+    assert [tuple(r) for r in outcome.result.rows] == gold

@@ -6,22 +6,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from agents.sql_agent import SqlAgent
 from retrieval.embeddings import Embedder
 from retrieval.schema_linking import SchemaLinker
-from services.catalog import catalog_from_engine, catalog_from_metadata
-from services.db.models import Base
+from services.catalog import catalog_from_engine
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
-from sql_guard.policy import platform_policy
-from sql_guard.runner import ReplicaRunner
 
 SPIDER = Path(__file__).resolve().parents[3] / "shared/eval-data/spider_dev/database"
 
 
 @pytest.fixture(scope="module")
-def catalog(demo_engine):
-    return catalog_from_engine(demo_engine, base=catalog_from_metadata(Base.metadata))
+def catalog(demo_catalog):
+    return demo_catalog
 
 
 @pytest.fixture(scope="module")
@@ -93,19 +89,7 @@ def test_identifiers_get_no_examples(database, table, identifier, named):
         assert len(columns[named].examples) == 2
 
 
-def _agent(model, catalog, demo_engine, samples):
-    return SqlAgent(
-        model,
-        catalog=catalog,
-        policy=platform_policy(),
-        runner=ReplicaRunner(demo_engine, max_rows=100, timeout_s=5),
-        dialect="sqlite",
-        max_retries=1,
-        samples=samples,
-    )
-
-
-async def test_voting_prefers_the_result_most_drafts_agree_on(catalog, demo_engine):
+async def test_voting_prefers_the_result_most_drafts_agree_on(demo_sql_agent):
     wrong = json.dumps({"sql": "SELECT COUNT(*) FROM orders WHERE status = 'open'"})
     right = json.dumps(
         {"sql": "SELECT COUNT(*) FROM orders WHERE status IN ('open', 'partially_filled')"}
@@ -115,7 +99,7 @@ async def test_voting_prefers_the_result_most_drafts_agree_on(catalog, demo_engi
     )
     replies = iter([wrong, right, right_again])
     model = ScriptedChatModel(responder=lambda _m, _k: next(replies))
-    outcome = await _agent(model, catalog, demo_engine, samples=3).answer(
+    outcome = await demo_sql_agent(model, samples=3).answer(
         "How many open orders are there?", Caller(role=Role.ADMIN)
     )
     assert outcome.source == "vote"
@@ -123,10 +107,8 @@ async def test_voting_prefers_the_result_most_drafts_agree_on(catalog, demo_engi
     assert model.calls[1]["kwargs"]["temperature"] == 0.7
 
 
-async def test_greedy_draft_wins_a_tie(catalog, demo_engine):
+async def test_greedy_draft_wins_a_tie(demo_sql_agent):
     replies = iter([json.dumps({"sql": "SELECT 1"}), json.dumps({"sql": "SELECT 2"})])
     model = ScriptedChatModel(responder=lambda _m, _k: next(replies))
-    outcome = await _agent(model, catalog, demo_engine, samples=2).answer(
-        "one?", Caller(role=Role.ADMIN)
-    )
+    outcome = await demo_sql_agent(model, samples=2).answer("one?", Caller(role=Role.ADMIN))
     assert outcome.result.rows == [[1]] and outcome.source == "model"
