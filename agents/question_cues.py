@@ -2,8 +2,8 @@
 
 The embedded 1.5B model reads "rounded to two decimals", "as a positive amount" or "how many
 customers" and then writes `AVG(amount)`, `SUM(amount)` over negative fees, or counts every
-user, staff included (on the demo sets these were a sixth of the misses). Each cue has one
-reading, so it is applied rather than hoped for:
+user, staff included (seven of the 50 misses on the demo and held-out sets were that slip
+alone). Each cue has one reading, so it is applied rather than hoped for:
 
 - a business word the platform defines as a filter ("customers" are the users whose role is
   'customer') adds that filter to each SELECT reading the table without a condition on it;
