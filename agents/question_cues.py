@@ -6,7 +6,9 @@ user, staff included (seven of the 50 misses on the demo and held-out sets were 
 alone). Each cue has one reading, so it is applied rather than hoped for:
 
 - a business word the platform defines as a filter ("customers" are the users whose role is
-  'customer') adds that filter to each SELECT reading the table without a condition on it;
+  'customer', "open" orders those with status 'open' or 'partially_filled') adds that filter
+  to each SELECT reading the table without a condition on it, or widens a condition that asks
+  for only one of its values;
 - "rounded to N decimals" wraps each computed result column whose values carry more decimals
   in `ROUND(..., N)`;
 - "as a positive number" negates each computed result column whose values are all negative
@@ -39,12 +41,19 @@ _POSITIVE = re.compile(r"\bpositive\s+(?:number|amount|value|figure|total|sum)s?
 
 
 class Term(BaseModel):
-    """A word of the business that names a subset of a table's rows."""
+    """A word of the business that names a subset of a table's rows: those whose `column`
+    holds one of `values`."""
 
     word: str = Field(description="Singular form, matched with or without a plural s.")
     table: str
     column: str
-    value: str
+    values: list[str] = Field(min_length=1)
+
+    def condition(self, column: exp.Column) -> exp.Expression:
+        literals = [exp.Literal.string(v) for v in self.values]
+        if len(literals) == 1:
+            return exp.EQ(this=column, expression=literals[0])
+        return exp.In(this=column, expressions=literals)
 
 
 class Cues(BaseModel):
@@ -96,13 +105,18 @@ def _conditions(select: exp.Select) -> list[exp.Expression]:
 
 
 def with_terms(sql: str, terms: Sequence[Term], dialect: str) -> str:
-    """`sql` with each defined term's filter added where its table is read unfiltered.
+    """`sql` with each defined term's filter where its table is read: added when the SELECT
+    has no condition on the term's column, widened when its one condition asks for just one of
+    the term's values.
 
-    >>> t = Term(word="customer", table="users", column="role", value="customer")
+    >>> t = Term(word="customer", table="users", column="role", values=["customer"])
     >>> with_terms("SELECT COUNT(*) FROM users AS u", [t], "sqlite")
     "SELECT COUNT(*) FROM users AS u WHERE u.role = 'customer'"
     >>> with_terms("SELECT id FROM users WHERE role = 'admin'", [t], "sqlite")
     "SELECT id FROM users WHERE role = 'admin'"
+    >>> o = Term(word="open", table="orders", column="status", values=["open", "partial"])
+    >>> with_terms("SELECT COUNT(*) FROM orders WHERE status = 'open'", [o], "sqlite")
+    "SELECT COUNT(*) FROM orders WHERE status IN ('open', 'partial')"
     """
     tree = _parse(sql, dialect) if terms else None
     if tree is None:
@@ -111,24 +125,33 @@ def with_terms(sql: str, terms: Sequence[Term], dialect: str) -> str:
     for select in list(tree.find_all(exp.Select)):
         for table in _sources(select):
             for term in terms:
-                if table.name.lower() != term.table.lower():
-                    continue
-                conditions = _conditions(select)
-                named = {
-                    c.name.lower()
-                    for cond in conditions
-                    for c in cond.find_all(exp.Column)
-                    if c.find_ancestor(exp.Select) is select  # not a subquery's
-                }
-                if term.column.lower() in named:
-                    continue
-                condition = exp.EQ(
-                    this=exp.column(term.column, table=table.alias_or_name),
-                    expression=exp.Literal.string(term.value),
-                )
-                select.where(condition, copy=False)
-                changed = True
+                if table.name.lower() == term.table.lower():
+                    changed |= _apply(select, table.alias_or_name, term)
     return tree.sql(dialect=dialect) if changed else sql
+
+
+def _apply(select: exp.Select, alias: str, term: Term) -> bool:
+    on_column = [
+        c
+        for cond in _conditions(select)
+        for c in cond.find_all(exp.Column)
+        if c.name.lower() == term.column.lower()
+        and c.find_ancestor(exp.Select) is select  # not a subquery's
+    ]
+    if not on_column:
+        select.where(term.condition(exp.column(term.column, table=alias)), copy=False)
+        return True
+    narrow = on_column[0].parent
+    if (
+        len(on_column) == 1
+        and len(term.values) > 1
+        and isinstance(narrow, exp.EQ)
+        and isinstance(narrow.expression, exp.Literal)
+        and narrow.expression.this in term.values
+    ):
+        narrow.replace(term.condition(on_column[0].copy()))
+        return True
+    return False
 
 
 def _numbers(rows: Sequence[Sequence], index: int) -> list[float]:

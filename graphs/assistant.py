@@ -64,8 +64,12 @@ log = logging.getLogger(__name__)
 INTERNAL_TABLES = {"sql_examples", "document_versions", "document_chunks"}
 
 
-# Staff are users too: "customers" means the users whose role is customer
-PLATFORM_TERMS = [Term(word="customer", table="users", column="role", value=Role.CUSTOMER.value)]
+# Words the platform defines, applied whatever the model writes (agents/question_cues.py).
+# Staff are users too; a partially filled order is still working.
+PLATFORM_TERMS = [
+    Term(word="customer", table="users", column="role", values=[Role.CUSTOMER.value]),
+    Term(word="open", table="orders", column="status", values=["open", "partially_filled"]),
+]
 
 
 def platform_notes(caller: Caller) -> str:

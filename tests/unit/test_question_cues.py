@@ -11,7 +11,7 @@ from graphs.assistant import PLATFORM_TERMS
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
 
-CUSTOMER = Term(word="customer", table="users", column="role", value="customer")
+CUSTOMER = Term(word="customer", table="users", column="role", values=["customer"])
 
 
 def _rows(engine, sql: str) -> list[tuple]:
@@ -67,6 +67,30 @@ async def test_customers_are_the_users_with_the_customer_role(answer, demo_engin
     assert outcome.draft == "SELECT COUNT(*) FROM users"  # what the model wrote stays on record
     unasked = await answer("How many users do we have?", "SELECT COUNT(*) FROM users")
     assert unasked.result.rows == [[everyone]]
+
+
+async def test_open_orders_include_the_partially_filled(answer, demo_engine):
+    working = _scalar(
+        demo_engine, "SELECT COUNT(*) FROM orders WHERE status IN ('open', 'partially_filled')"
+    )
+    just_open = _scalar(demo_engine, "SELECT COUNT(*) FROM orders WHERE status = 'open'")
+    assert just_open < working
+    draft = "SELECT COUNT(*) FROM orders WHERE status = 'open'"
+    outcome = await answer("How many orders are open right now?", draft)
+    assert outcome.result.rows == [[working]]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT COUNT(*) FROM orders WHERE status = 'filled'",  # another value: another question
+        "SELECT COUNT(*) FROM orders WHERE status = 'open' OR status = 'filled'",
+        "SELECT COUNT(*) FROM orders WHERE status <> 'cancelled'",
+    ],
+)
+def test_a_condition_the_term_does_not_narrow_is_kept(sql):
+    (open_orders,) = [t for t in PLATFORM_TERMS if t.word == "open"]
+    assert with_terms(sql, [open_orders], "sqlite") == sql
 
 
 def test_terms_reach_every_select_that_reads_the_table_unfiltered():
