@@ -136,7 +136,8 @@ def _apply(select: exp.Select, alias: str, term: Term) -> bool:
         for cond in _conditions(select)
         for c in cond.find_all(exp.Column)
         if c.name.lower() == term.column.lower()
-        and c.find_ancestor(exp.Select) is select  # not a subquery's
+        and c.table.lower() in ("", alias.lower())  # not another table's column of that name
+        and c.find_ancestor(exp.Select) is select  # nor a subquery's
     ]
     if not on_column:
         select.where(term.condition(exp.column(term.column, table=alias)), copy=False)

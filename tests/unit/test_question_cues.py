@@ -93,6 +93,20 @@ def test_a_condition_the_term_does_not_narrow_is_kept(sql):
     assert with_terms(sql, [open_orders], "sqlite") == sql
 
 
+def test_a_term_looks_only_at_its_own_tables_column():
+    (open_orders,) = [t for t in PLATFORM_TERMS if t.word == "open"]
+    joined = (
+        "SELECT COUNT(*) FROM orders AS o JOIN trading_accounts AS a ON a.id = o.account_id "
+        "WHERE a.status = 'suspended'"
+    )
+    assert with_terms(joined, [open_orders], "sqlite") == (
+        f"{joined} AND o.status IN ('open', 'partially_filled')"
+    )
+    assert with_terms(f"{joined} AND o.status = 'open'", [open_orders], "sqlite") == (
+        f"{joined} AND o.status IN ('open', 'partially_filled')"
+    )
+
+
 def test_terms_reach_every_select_that_reads_the_table_unfiltered():
     sql = (
         "SELECT COUNT(*) FROM users AS u JOIN orders AS o ON o.user_id = u.id "
