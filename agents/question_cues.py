@@ -23,11 +23,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import sqlglot
 from pydantic import BaseModel, Field
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
+from agents.sql_tree import own_columns, parse, read_sources
 from services.catalog import Catalog
 
 _NUMBERS = {"no": 0, "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4}
@@ -85,20 +84,6 @@ def read_cues(question: str, terms: Sequence[Term] = ()) -> Cues:
     return Cues(decimals=decimals, positive=bool(_POSITIVE.search(question)), terms=used)
 
 
-def _parse(sql: str, dialect: str) -> exp.Expression | None:
-    try:
-        return sqlglot.parse_one(sql, read=dialect)
-    except (ParseError, TokenError):
-        return None
-
-
-def _sources(select: exp.Select) -> list[exp.Table]:
-    """The tables this SELECT reads directly (not those of its subqueries)."""
-    found = [select.args["from_"].this] if select.args.get("from_") else []
-    found += [join.this for join in select.args.get("joins") or []]
-    return [t for t in found if isinstance(t, exp.Table)]
-
-
 def _conditions(select: exp.Select) -> list[exp.Expression]:
     found = [select.args["where"]] if select.args.get("where") else []
     return found + [j.args["on"] for j in select.args.get("joins") or [] if j.args.get("on")]
@@ -118,14 +103,14 @@ def with_terms(sql: str, terms: Sequence[Term], dialect: str) -> str:
     >>> with_terms("SELECT COUNT(*) FROM orders WHERE status = 'open'", [o], "sqlite")
     "SELECT COUNT(*) FROM orders WHERE status IN ('open', 'partial')"
     """
-    tree = _parse(sql, dialect) if terms else None
+    tree = parse(sql, dialect) if terms else None
     if tree is None:
         return sql
     changed = False
     for select in list(tree.find_all(exp.Select)):
-        for table in _sources(select):
+        for table in read_sources(select):
             for term in terms:
-                if table.name.lower() == term.table.lower():
+                if isinstance(table, exp.Table) and table.name.lower() == term.table.lower():
                     changed |= _apply(select, table.alias_or_name, term)
     return tree.sql(dialect=dialect) if changed else sql
 
@@ -134,10 +119,9 @@ def _apply(select: exp.Select, alias: str, term: Term) -> bool:
     on_column = [
         c
         for cond in _conditions(select)
-        for c in cond.find_all(exp.Column)
+        for c in own_columns(select, cond)
         if c.name.lower() == term.column.lower()
         and c.table.lower() in ("", alias.lower())  # not another table's column of that name
-        and c.find_ancestor(exp.Select) is select  # nor a subquery's
     ]
     if not on_column:
         select.where(term.condition(exp.column(term.column, table=alias)), copy=False)
@@ -177,7 +161,7 @@ def shaped(
     """
     if not cues.shapes_result or not rows:
         return None
-    tree = _parse(sql, dialect)
+    tree = parse(sql, dialect)
     if not isinstance(tree, exp.Select) or tree.is_star or len(tree.expressions) != len(rows[0]):
         return None
     stored = {c.name.lower() for t in catalog.tables for c in t.columns}

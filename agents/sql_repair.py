@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import re
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
+from agents.sql_tree import own_columns, parse, read_sources
 from services.catalog import Catalog
 
 
@@ -107,9 +106,8 @@ def repair(sql: str, catalog: Catalog, dialect: str = "sqlite") -> str | None:
     >>> repair("SELECT name FROM people", c) is None
     True
     """
-    try:
-        tree = sqlglot.parse_one(sql, read=dialect)
-    except (ParseError, TokenError, ValueError):
+    tree = parse(sql, dialect)
+    if tree is None:
         return None
     schema = _Schema(catalog)
     changed = _rename_tables(tree, schema)
@@ -158,23 +156,11 @@ def _aggregates_to_having(select: exp.Select) -> bool:
 def _sources(select: exp.Select) -> dict[str, str] | None:
     """Alias (or name) -> table of a SELECT's FROM and joins; None when one is not a table."""
     sources = {}
-    from_ = select.args.get("from_")
-    joined = [from_.this] if from_ else []
-    joined += [j.this for j in select.args.get("joins") or []]
-    for source in joined:
+    for source in read_sources(select):
         if not isinstance(source, exp.Table) or not source.name:
             return None
         sources[source.alias_or_name.lower()] = source.name.lower()
     return sources
-
-
-def _own_columns(select: exp.Select) -> list[exp.Column]:
-    """Column references that belong to this SELECT, not to a subquery inside it."""
-    return [
-        c
-        for c in select.find_all(exp.Column)
-        if c.find_ancestor(exp.Select) is select and c.name and not isinstance(c.this, exp.Star)
-    ]
 
 
 def _repair_select(select: exp.Select, schema: _Schema, defined: set[str]) -> bool:
@@ -189,7 +175,7 @@ def _repair_select(select: exp.Select, schema: _Schema, defined: set[str]) -> bo
         changed |= _repair_join(select, join, sources, schema)
     sources = _sources(select) or sources
     missing = []
-    for column in _own_columns(select):
+    for column in own_columns(select):
         name, qualifier = column.name.lower(), column.table.lower()
         if qualifier:
             table = sources.get(qualifier)
@@ -218,7 +204,7 @@ def _rename_columns(
     exactly one table of the SELECT has such a column, outside a join's key (`T2.high` on
     sbTicker is `T1.sbDpHigh` of sbDailyPrice)."""
     changed = False
-    for column in _own_columns(select):
+    for column in own_columns(select):
         name, qualifier = column.name.lower(), column.table.lower()
         if (qualifier and qualifier not in sources) or (not qualifier and name in outputs):
             continue
@@ -308,7 +294,7 @@ def _join_for(
             return False  # one table reached by two keys
     homes = {n: other for n in names for _, _, other, _ in joins if schema.has(other, n)}
     moved = {id(c) for c in missing}
-    for col in _own_columns(select):
+    for col in own_columns(select):
         name = col.name.lower()
         if id(col) in moved:
             home: str | None = homes[name]

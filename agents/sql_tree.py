@@ -1,0 +1,49 @@
+"""Reading a model's SQL as a SQLGlot tree: what the repair and the question cues both need.
+
+Model output is untrusted text, so parsing returns None instead of raising; a SELECT's own
+parts (the sources it reads, the columns it names) stop at its subqueries, which are SELECTs
+of their own.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+
+def parse(sql: str, dialect: str) -> exp.Expression | None:
+    """The statement's tree, or None when it is not SQL SQLGlot can read.
+
+    >>> parse("SELECT FROM WHERE (", "sqlite") is None
+    True
+    """
+    try:
+        return sqlglot.parse_one(sql, read=dialect)
+    except (ParseError, TokenError, ValueError):
+        return None
+
+
+def read_sources(select: exp.Select) -> list[exp.Expression]:
+    """What the SELECT's FROM and joins read: tables, or subqueries.
+
+    >>> [s.sql() for s in read_sources(parse("SELECT 1 FROM a JOIN b AS x ON 1", "sqlite"))]
+    ['a', 'b AS x']
+    """
+    from_ = select.args.get("from_")
+    found = [from_.this] if from_ else []
+    return found + [j.this for j in select.args.get("joins") or []]
+
+
+def own_columns(select: exp.Select, within: exp.Expression | None = None) -> list[exp.Column]:
+    """Column references of this SELECT (inside `within`, when given), not of a subquery.
+
+    >>> tree = parse("SELECT a FROM t WHERE b IN (SELECT c FROM u)", "sqlite")
+    >>> [c.name for c in own_columns(tree)], [c.name for c in own_columns(tree, tree.args["where"])]
+    (['a', 'b'], ['b'])
+    """
+    return [
+        c
+        for c in (within or select).find_all(exp.Column)
+        if c.find_ancestor(exp.Select) is select and c.name and not isinstance(c.this, exp.Star)
+    ]
