@@ -12,10 +12,14 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
 - "rounded to N decimals" wraps each computed result column whose values carry more decimals
   in `ROUND(..., N)`;
 - "as a positive number" negates each computed result column whose values are all negative
-  (and an ORDER BY on it, which was written for the positive value).
+  (and an ORDER BY on it, which was written for the positive value);
+- "ordered by plan" puts the result column it names first in the ORDER BY;
+- a value of a listed column the question names ("buy orders") becomes a condition where the
+  query says nothing of that column (`agents.named_values`);
+- "in hours" is the unit of a difference of two stored times (`agents.time_differences`).
 
-The last two look at the rows the query returned, so only columns that need it change, and
-the changed query is run again through the guard like any other.
+Rounding and sign look at the rows the query returned, so only columns that need it change,
+and the changed query is run again through the guard like any other.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
-from agents.sql_tree import own_columns, parse, read_sources
+from agents.named_values import NamedValue, named_values, with_named_values
+from agents.sql_tree import name_words, own_columns, parse, read_sources, stem
+from agents.time_differences import Unit, with_time_differences
 from services.catalog import Catalog
 
 _NUMBERS = {"no": 0, "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4}
@@ -37,6 +43,8 @@ _ROUNDING = re.compile(
 )
 _WHOLE = re.compile(r"\bround(?:ed|ing)?\b[^.?!]*?\bto\s+(?:a|the\s+nearest)\s+whole\b", re.I)
 _POSITIVE = re.compile(r"\bpositive\s+(?:number|amount|value|figure|total|sum)s?\b", re.I)
+_ORDERED = re.compile(r"\b(?:ordered|sorted)\s+by\s+(?:the\s+|their\s+|its\s+)?(?P<word>\w+)", re.I)
+_UNIT = re.compile(r"\b(?P<unit>second|minute|hour|day)s?\b", re.I)
 
 
 class Term(BaseModel):
@@ -59,14 +67,19 @@ class Cues(BaseModel):
     decimals: int | None = Field(None, description="Digits the question asks numbers rounded to.")
     positive: bool = Field(False, description="The question asks for amounts as positive numbers.")
     terms: list[Term] = Field(default_factory=list, description="Defined words it uses.")
+    named: list[NamedValue] = Field(default_factory=list, description="Listed values it names.")
+    order_by: str | None = Field(None, description="The word after 'ordered by'.")
+    unit: Unit | None = Field(None, description="The first unit of time it names.")
 
     @property
     def shapes_result(self) -> bool:
         return self.decimals is not None or self.positive
 
 
-def read_cues(question: str, terms: Sequence[Term] = ()) -> Cues:
-    """
+def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None = None) -> Cues:
+    """`catalog`, when given, supplies the column values the question may name.
+
+
     >>> read_cues("Average fee, rounded to two decimal places?").decimals
     2
     >>> read_cues("Total fees as a positive number").positive
@@ -81,7 +94,50 @@ def read_cues(question: str, terms: Sequence[Term] = ()) -> Cues:
     elif _WHOLE.search(question):
         decimals = 0
     used = [t for t in terms if re.search(rf"\b{re.escape(t.word)}s?\b", question, re.I)]
-    return Cues(decimals=decimals, positive=bool(_POSITIVE.search(question)), terms=used)
+    ordered, unit = _ORDERED.search(question), _UNIT.search(question)
+    return Cues(
+        decimals=decimals,
+        positive=bool(_POSITIVE.search(question)),
+        terms=used,
+        named=named_values(question, catalog) if catalog else [],
+        order_by=ordered["word"] if ordered else None,
+        unit=unit["unit"].lower() if unit else None,  # type: ignore[arg-type]
+    )
+
+
+def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
+    """`sql` with what the question states outright about which rows, in what order, applied;
+    unchanged when it already complies or is not SQL."""
+    sql = with_terms(sql, cues.terms, dialect)
+    sql = with_named_values(sql, cues.named, catalog, dialect)
+    sql = with_time_differences(sql, cues.unit, catalog, dialect)
+    return ordered_as_asked(sql, cues.order_by, dialect)
+
+
+def ordered_as_asked(sql: str, word: str | None, dialect: str) -> str:
+    """`sql` ordered first by the one result column whose name has `word` in it, unless it is
+    already; the model's own keys follow as tie-breakers.
+
+    >>> sql = "SELECT plan, AVG(x) AS share FROM t ORDER BY share DESC"
+    >>> ordered_as_asked(sql, "plan", "sqlite")
+    'SELECT plan, AVG(x) AS share FROM t ORDER BY plan, share DESC'
+    """
+    tree = parse(sql, dialect) if word else None
+    if not isinstance(tree, exp.Select) or tree.is_star or word is None:
+        return sql
+    wanted = {stem(word.lower()), stem(word.lower().removesuffix("s"))}
+    named = [p for p in tree.expressions if wanted & {stem(w) for w in name_words(p.alias_or_name)}]
+    if len(named) != 1:
+        return sql
+    (column,) = named
+    key = exp.column(column.alias) if isinstance(column, exp.Alias) else column.copy()
+    keys = _order_keys(tree)
+    if keys and keys[0] in (key, column.this if isinstance(column, exp.Alias) else column):
+        return sql
+    after = tree.args["order"].expressions if tree.args.get("order") else []
+    return tree.order_by(key.sql(dialect=dialect), *after, append=False, dialect=dialect).sql(
+        dialect=dialect
+    )
 
 
 def _conditions(select: exp.Select) -> list[exp.Expression]:

@@ -23,7 +23,7 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field, ValidationError
 
 from agents import prompts
-from agents.question_cues import Cues, Term, read_cues, shaped, with_terms
+from agents.question_cues import Cues, Term, enforced, read_cues, shaped
 from agents.sql_memory import REUSE_SIMILARITY, Example, SqlMemory
 from agents.sql_repair import repair
 from retrieval.schema_linking import SchemaLinker
@@ -219,7 +219,7 @@ class SqlAgent:
     ) -> SqlOutcome:
         """`llm` overrides the agent's model for this question (the router's choice)."""
         llm = llm or self.llm
-        cues = read_cues(question, self.terms)
+        cues = read_cues(question, self.terms, self.catalog)
         shots = self.memory.search(question, self.examples) if self.memory else []
         shots = [s for s in shots if s.similarity >= MIN_EXAMPLE_SIMILARITY]
         if shots and shots[0].similarity >= REUSE_SIMILARITY:
@@ -273,10 +273,10 @@ class SqlAgent:
         return attempt
 
     async def _try(self, draft: str, caller: Caller, cues: Cues, attempts: int) -> _Attempt:
-        """Run a draft, with the filters of the terms the question uses; when the guard or the
-        database refuses it, run its repair instead, if it has one (the refusal of the draft
+        """Run a draft with what the question states outright enforced on it; when the guard or
+        the database refuses it, run its repair instead, if it has one (the refusal of the draft
         itself is what goes back to the model). An answer is then shaped as the question asks."""
-        sql = with_terms(draft, cues.terms, self.dialect)
+        sql = enforced(draft, cues, self.catalog, self.dialect)
         attempt = await self._run(draft, sql, caller, attempts)
         repaired = None if attempt.outcome else repair(sql, self.catalog, self.dialect)
         if repaired:

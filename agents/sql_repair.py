@@ -26,23 +26,10 @@ guard like any other: repair never widens what a caller may read.
 
 from __future__ import annotations
 
-import re
-
 from sqlglot import exp
 
-from agents.sql_tree import own_columns, parse, read_sources
+from agents.sql_tree import name_words, own_columns, parse, read_sources, stem
 from services.catalog import Catalog
-
-
-def _words(name: str) -> list[str]:
-    """`sbTxAmount` -> ['sb', 'tx', 'amount']; `ticker_symbol` -> ['ticker', 'symbol']."""
-    return [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
-
-
-def _stem(word: str) -> str:
-    """Long words compared by their first five letters: `cancellation` and `cancelled` agree,
-    `count` and `country` do not."""
-    return word if len(word) < 6 else word[:5] + "~"
 
 
 def _near(name: str, candidates: list[str]) -> str | None:
@@ -56,12 +43,12 @@ def _near(name: str, candidates: list[str]) -> str | None:
     >>> _near("cancellation_at", ["created_at", "cancelled_at"])
     'cancelled_at'
     """
-    for fold in (str, _stem):
-        folded = "".join(map(fold, _words(name)))
+    for fold in (str, stem):
+        folded = "".join(map(fold, name_words(name)))
         hits = {
             c
             for c in candidates
-            for words in [[fold(w) for w in _words(c)]]
+            for words in [[fold(w) for w in name_words(c)]]
             if any("".join(words[i:]) == folded for i in range(len(words)))
         }
         if hits:

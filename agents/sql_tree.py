@@ -1,11 +1,14 @@
 """Reading a model's SQL as a SQLGlot tree: what the repair and the question cues both need.
 
-Model output is untrusted text, so parsing returns None instead of raising; a SELECT's own
+Names are compared by their words (`sbTxAmount` is sb, tx, amount) and long words by their
+stems. Model output is untrusted text, so parsing returns None instead of raising; a SELECT's own
 parts (the sources it reads, the columns it names) stop at its subqueries, which are SELECTs
 of their own.
 """
 
 from __future__ import annotations
+
+import re
 
 import sqlglot
 from sqlglot import exp
@@ -47,3 +50,14 @@ def own_columns(select: exp.Select, within: exp.Expression | None = None) -> lis
         for c in (within or select).find_all(exp.Column)
         if c.find_ancestor(exp.Select) is select and c.name and not isinstance(c.this, exp.Star)
     ]
+
+
+def name_words(name: str) -> list[str]:
+    """`sbTxAmount` -> ['sb', 'tx', 'amount']; `ticker_symbol` -> ['ticker', 'symbol']."""
+    return [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
+
+
+def stem(word: str) -> str:
+    """Long words compared by their first five letters: `cancellation` and `cancelled` agree,
+    `count` and `country` do not."""
+    return word if len(word) < 6 else word[:5] + "~"

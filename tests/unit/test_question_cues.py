@@ -6,7 +6,8 @@ import json
 import pytest
 from sqlalchemy import text
 
-from agents.question_cues import Cues, Term, read_cues, shaped, with_terms
+from agents.question_cues import Cues, Term, enforced, read_cues, shaped, with_terms
+from agents.time_differences import with_time_differences
 from graphs.assistant import PLATFORM_TERMS
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
@@ -189,3 +190,69 @@ async def test_an_order_on_a_negated_column_follows_it(answer, demo_engine):
     )
     outcome = await answer(question, draft)
     assert [tuple(r) for r in outcome.result.rows] == gold
+
+
+async def test_a_value_the_question_names_becomes_a_condition(answer, demo_engine):
+    limit_orders = "FROM orders WHERE symbol = 'NVDA' AND order_type = 'limit'"
+    buys = _scalar(demo_engine, f"SELECT COUNT(*) {limit_orders} AND side = 'buy'")
+    assert 0 < buys < _scalar(demo_engine, f"SELECT COUNT(*) {limit_orders}")
+    outcome = await answer(
+        "How many limit buy orders for NVDA are there?", f"SELECT COUNT(*) {limit_orders}"
+    )
+    assert outcome.result.rows == [[buys]], outcome.sql
+
+
+@pytest.mark.parametrize(
+    ("question", "sql"),
+    [
+        # two values of the column: a split, not a filter
+        ("How many buys and how many sells?", "SELECT side, COUNT(*) FROM orders GROUP BY side"),
+        # the model already decided about the column
+        ("How many orders were not buys?", "SELECT COUNT(*) FROM orders WHERE side <> 'buy'"),
+        # negated
+        ("How many orders, not counting buy orders?", "SELECT COUNT(*) FROM orders"),
+        # 'cash' is an account type, but here it names the cash_balance column
+        ("Total cash across accounts", "SELECT SUM(cash_balance) FROM trading_accounts"),
+        # the table holding the value is not read
+        ("How many buy transactions?", "SELECT COUNT(*) FROM payments"),
+    ],
+)
+def test_a_named_value_is_left_out_where_it_does_not_plainly_filter(demo_catalog, question, sql):
+    cues = read_cues(question, (), demo_catalog)
+    assert enforced(sql, cues, demo_catalog, "sqlite") == sql
+
+
+async def test_ordered_by_puts_the_named_column_first(answer, demo_engine):
+    question = "What share of subscriptions were cancelled, per plan, ordered by plan?"
+    draft = (
+        "SELECT plan, AVG(status = 'cancelled') AS share FROM subscriptions "
+        "GROUP BY plan ORDER BY share DESC"
+    )
+    outcome = await answer(question, draft)
+    plans = [row[0] for row in outcome.result.rows]
+    assert plans == sorted(plans)
+    assert len(plans) > 1
+    assert outcome.sql.index("plan") < outcome.sql.index("share DESC")
+
+
+async def test_a_difference_of_stored_times_is_taken_in_the_unit_asked(answer, demo_engine):
+    where = "FROM kyc_verifications WHERE status = 'approved'"
+    hours = _scalar(
+        demo_engine, f"SELECT AVG((julianday(reviewed_at) - julianday(submitted_at)) * 24) {where}"
+    )
+    naive = _scalar(demo_engine, f"SELECT AVG(reviewed_at - submitted_at) {where}")
+    assert hours > 0 and naive != pytest.approx(hours)  # text minus text: the years subtracted
+    draft = f"SELECT AVG(reviewed_at - submitted_at) {where}"
+    in_hours = await answer("Average hours from KYC submission to decision?", draft)
+    assert in_hours.result.rows == [[pytest.approx(hours)]]
+    in_seconds = await answer("Average seconds from KYC submission to decision?", draft)
+    assert in_seconds.result.rows == [[pytest.approx(hours * 3600, rel=1e-6)]]
+    in_days = await answer("How long from KYC submission to decision on average?", draft)
+    assert in_days.result.rows == [[pytest.approx(hours / 24)]]
+
+
+def test_time_differences_are_left_to_dialects_that_subtract_times(demo_catalog):
+    sql = "SELECT AVG(reviewed_at - submitted_at) FROM kyc_verifications"
+    assert with_time_differences(sql, "hour", demo_catalog, "postgres") == sql
+    not_times = "SELECT AVG(quantity - filled_quantity) FROM orders"
+    assert with_time_differences(not_times, "hour", demo_catalog, "sqlite") == not_times
