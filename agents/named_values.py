@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlglot import exp
 
-from agents.sql_tree import parse, read_sources
+from agents.sql_tree import name_words, parse, read_sources
 from services.catalog import Catalog
 
 _NEGATION = re.compile(r"\b(?:not|no|never|without|except|excluding)\W+(?:\w+\W+){0,2}$", re.I)
@@ -35,13 +35,24 @@ class NamedValue(BaseModel):
     table: str
     column: str
     value: str
+    beside_table: bool = Field(
+        False, description="Named just before a word of its table: 'filled orders'."
+    )
 
 
-def _named(value: str, question: str) -> bool:
+def _found(value: str, question: str) -> re.Match | None:
     if len(value) < 3 or not re.search(r"[A-Za-z]", value):
-        return False
+        return None
     found = re.search(rf"(?<![\w-]){re.escape(value)}(?:e?s)?(?![\w-])", question, re.I)
-    return found is not None and not _NEGATION.search(question[: found.start()])
+    return None if found is None or _NEGATION.search(question[: found.start()]) else found
+
+
+def _beside_table(found: re.Match, table: str) -> bool:
+    words = "|".join(re.escape(w.removesuffix("s")) for w in name_words(table) if len(w) > 2)
+    return (
+        bool(words)
+        and re.match(rf"\s+(?:\w+\s+)?(?:{words})", found.string[found.end() :], re.I) is not None
+    )
 
 
 def named_values(question: str, catalog: Catalog) -> list[NamedValue]:
@@ -50,17 +61,25 @@ def named_values(question: str, catalog: Catalog) -> list[NamedValue]:
     >>> from services.catalog import ColumnInfo, TableInfo
     >>> side = ColumnInfo(name="side", type="TEXT", values=["buy", "sell"])
     >>> c = Catalog(tables=[TableInfo(name="orders", columns=[side])])
-    >>> [n.value for n in named_values("Open buy orders?", c)]
-    ['buy']
+    >>> [(n.value, n.beside_table) for n in named_values("Open buy orders?", c)]
+    [('buy', True)]
     >>> named_values("How many buys and how many sells?", c), named_values("No buy orders", c)
     ([], [])
     """
     found = []
     for table in catalog.tables:
         for column in table.columns:
-            hits = [v for v in column.values if _named(v, question)]
+            hits = [(v, f) for v in column.values if (f := _found(v, question))]
             if len(hits) == 1:
-                found.append(NamedValue(table=table.name, column=column.name, value=hits[0]))
+                ((value, where),) = hits
+                found.append(
+                    NamedValue(
+                        table=table.name,
+                        column=column.name,
+                        value=value,
+                        beside_table=_beside_table(where, table.name),
+                    )
+                )
     return found
 
 

@@ -23,6 +23,7 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field, ValidationError
 
 from agents import prompts
+from agents.query_doubts import doubts
 from agents.question_cues import Cues, Term, enforced, read_cues, shaped
 from agents.sql_memory import REUSE_SIMILARITY, Example, SqlMemory
 from agents.sql_repair import repair
@@ -117,7 +118,7 @@ def column_hint(problem: str, catalog: Catalog) -> str:
 @dataclass
 class _Attempt:
     draft: str | None
-    problem: str
+    problem: str  # why it was refused, or, beside an outcome, what speaks against it
     code: str
     outcome: SqlOutcome | None = None
     ran: str = ""  # the SQL that reached the guard (the draft, with terms or repaired)
@@ -244,8 +245,10 @@ class SqlAgent:
     ) -> _Attempt:
         """A retry asks the question again with every objection so far noted after it. Shown
         its own rejected draft in a conversation, the embedded model wrote it again (14 of the
-        17 questions left unanswered on the four sets stayed so; asked afresh, 9 of 17)."""
+        17 questions left unanswered on the four sets stayed so; asked afresh, 9 of 17). An
+        answer with a doubt is asked again too, and stands when no later draft clears it."""
         attempt = _Attempt(None, "the model gave no SQL", "model_no_sql")
+        doubted: _Attempt | None = None  # the first answer that ran despite a doubt
         problems: list[str] = []
         for number in range(1, self.max_retries + 2):
             sampling = {"temperature": RETRY_TEMPERATURE} if number > 1 else {}
@@ -264,18 +267,20 @@ class SqlAgent:
                 log.warning("attempt %d: model reply held no SQL: %.200r", number, text)
             else:
                 attempt = await self._try(draft, caller, cues, attempts=number)
-                if attempt.outcome:
+                if attempt.outcome and not attempt.problem:
                     return attempt
+                doubted = doubted or (attempt if attempt.outcome else None)
                 log.warning("attempt %d: %s rejected: %s", number, draft, attempt.problem)
             problem = attempt.problem + column_hint(attempt.problem, self.catalog)
             if problem not in problems:
                 problems.append(problem)
-        return attempt
+        return doubted or attempt
 
     async def _try(self, draft: str, caller: Caller, cues: Cues, attempts: int) -> _Attempt:
         """Run a draft with what the question states outright enforced on it; when the guard or
         the database refuses it, run its repair instead, if it has one (the refusal of the draft
-        itself is what goes back to the model). An answer is then shaped as the question asks."""
+        itself is what goes back to the model). An answer is then shaped as the question asks,
+        and what speaks against it (`agents.query_doubts`) becomes its problem."""
         sql = enforced(draft, cues, self.catalog, self.dialect)
         attempt = await self._run(draft, sql, caller, attempts)
         repaired = None if attempt.outcome else repair(sql, self.catalog, self.dialect)
@@ -286,6 +291,10 @@ class SqlAgent:
                 attempt = second
         if attempt.outcome and cues.shapes_result:
             attempt = await self._shaped(attempt, attempt.outcome, cues, caller)
+        if attempt.outcome and (
+            found := doubts(attempt.ran, cues.named, self.catalog, self.dialect)
+        ):
+            attempt.problem, attempt.code = "; ".join(found), "sql_doubtful"
         return attempt
 
     async def _shaped(
