@@ -11,6 +11,7 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
   for only one of its values;
 - "rounded to N decimals" wraps each computed result column whose values carry more decimals
   in `ROUND(..., N)`;
+- a question that says nothing of rounding gets its figures unrounded;
 - "as a positive number" negates each computed result column whose values are all negative
   (and an ORDER BY on it, which was written for the positive value);
 - "ordered by plan" puts the result column it names first in the ORDER BY;
@@ -42,6 +43,7 @@ _ROUNDING = re.compile(
     re.I,
 )
 _WHOLE = re.compile(r"\bround(?:ed|ing)?\b[^.?!]*?\bto\s+(?:a|the\s+nearest)\s+whole\b", re.I)
+_ANY_ROUNDING = re.compile(r"\b(?:round\w*|decimals?|nearest|cents?|precision)\b", re.I)
 _POSITIVE = re.compile(r"\bpositive\s+(?:number|amount|value|figure|total|sum)s?\b", re.I)
 _ORDERED = re.compile(r"\b(?:ordered|sorted)\s+by\s+(?:the\s+|their\s+|its\s+)?(?P<word>\w+)", re.I)
 _UNIT = re.compile(r"\b(?P<unit>second|minute|hour|day)s?\b", re.I)
@@ -65,6 +67,7 @@ class Term(BaseModel):
 
 class Cues(BaseModel):
     decimals: int | None = Field(None, description="Digits the question asks numbers rounded to.")
+    exact: bool = Field(False, description="The question says nothing of rounding at all.")
     positive: bool = Field(False, description="The question asks for amounts as positive numbers.")
     terms: list[Term] = Field(default_factory=list, description="Defined words it uses.")
     named: list[NamedValue] = Field(default_factory=list, description="Listed values it names.")
@@ -97,6 +100,7 @@ def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None
     ordered, unit = _ORDERED.search(question), _UNIT.search(question)
     return Cues(
         decimals=decimals,
+        exact=not _ANY_ROUNDING.search(question),
         positive=bool(_POSITIVE.search(question)),
         terms=used,
         named=named_values(question, catalog) if catalog else [],
@@ -111,7 +115,32 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = with_terms(sql, cues.terms, dialect)
     sql = with_named_values(sql, cues.named, catalog, dialect)
     sql = with_time_differences(sql, cues.unit, catalog, dialect)
+    sql = unrounded(sql, dialect) if cues.exact else sql
     return ordered_as_asked(sql, cues.order_by, dialect)
+
+
+def unrounded(sql: str, dialect: str) -> str:
+    """`sql` with the rounding of its result columns taken off: asked for a figure, the model
+    sometimes rounds it unasked, and the answer then differs from the figure. Showing numbers
+    readably is the answer's job (`agents.answer_composer.format_value`), not the query's.
+
+    >>> unrounded("SELECT ROUND(SUM(x), 2) AS total FROM t ORDER BY ROUND(SUM(x), 2)", "sqlite")
+    'SELECT SUM(x) AS total FROM t ORDER BY SUM(x)'
+    """
+    tree = parse(sql, dialect)
+    if not isinstance(tree, exp.Select):
+        return sql
+    rounded = [
+        target
+        for p in tree.expressions
+        if isinstance(target := p.this if isinstance(p, exp.Alias) else p, exp.Round)
+    ]
+    for target in rounded:
+        for key in _order_keys(tree):
+            if key == target:
+                key.replace(target.this.copy())
+        target.replace(target.this.copy())
+    return tree.sql(dialect=dialect) if rounded else sql
 
 
 def ordered_as_asked(sql: str, word: str | None, dialect: str) -> str:

@@ -256,3 +256,15 @@ def test_time_differences_are_left_to_dialects_that_subtract_times(demo_catalog)
     assert with_time_differences(sql, "hour", demo_catalog, "postgres") == sql
     not_times = "SELECT AVG(quantity - filled_quantity) FROM orders"
     assert with_time_differences(not_times, "hour", demo_catalog, "sqlite") == not_times
+
+
+async def test_rounding_nobody_asked_for_is_taken_off(answer, demo_engine):
+    where = "FROM payments WHERE direction = 'deposit' AND status = 'succeeded'"
+    exact = _scalar(demo_engine, f"SELECT AVG(amount) {where}")
+    assert round(exact, 1) != exact
+    draft = f"SELECT ROUND(AVG(amount), 1) AS avg_deposit {where}"
+    unasked = await answer("What is the average successful deposit?", draft)
+    assert unasked.result.rows == [[pytest.approx(exact)]]
+    for asked in ("Average successful deposit, to one decimal?", "Average deposit to the cent?"):
+        kept = await answer(asked, draft)
+        assert kept.result.rows == [[round(exact, 1)]], asked
