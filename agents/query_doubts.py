@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from agents.named_values import NamedValue
-from agents.sql_tree import parse
+from agents.sql_tree import parse, table_aliases
 from services.catalog import Catalog
 
 
@@ -38,11 +38,7 @@ def _unread(tree: exp.Expression, named: Sequence[NamedValue]) -> list[str]:
 
 def _foreign_values(tree: exp.Expression, catalog: Catalog) -> list[str]:
     tables = {t.name.lower(): t for t in catalog.tables}
-    aliases = {
-        t.alias_or_name.lower(): t.name.lower()
-        for t in tree.find_all(exp.Table)
-        if t.name.lower() in tables
-    }
+    aliases = table_aliases(tree, tables)
     found = []
     for condition in tree.find_all(exp.EQ, exp.In):
         column = condition.this

@@ -9,6 +9,7 @@ of their own.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 import sqlglot
 from sqlglot import exp
@@ -50,6 +51,20 @@ def own_columns(select: exp.Select, within: exp.Expression | None = None) -> lis
         for c in (within or select).find_all(exp.Column)
         if c.find_ancestor(exp.Select) is select and c.name and not isinstance(c.this, exp.Star)
     ]
+
+
+def table_aliases(tree: exp.Expression, tables: Collection[str]) -> dict[str, str]:
+    """Alias (or name) -> table, lower-cased, of each of `tables` the query reads anywhere.
+
+    >>> table_aliases(parse("SELECT 1 FROM a AS x JOIN b ON 1 JOIN c", "sqlite"), {"a", "b"})
+    {'x': 'a', 'b': 'b'}
+    """
+    known = {t.lower() for t in tables}
+    return {
+        t.alias_or_name.lower(): t.name.lower()
+        for t in tree.find_all(exp.Table)
+        if t.name.lower() in known
+    }
 
 
 def name_words(name: str) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Literal
 
 from sqlglot import exp
 
-from agents.sql_tree import parse
+from agents.sql_tree import parse, table_aliases
 from services.catalog import Catalog
 
 Unit = Literal["second", "minute", "hour", "day"]
@@ -26,11 +26,7 @@ def _times(tree: exp.Expression, catalog: Catalog) -> set[tuple[str, str]]:
     """(alias or table, column) of the stored times the query can name, with "" as the alias of
     a column named without one, where every table it reads agrees that name is a time."""
     tables = {t.name.lower(): t for t in catalog.tables}
-    aliases = {
-        t.alias_or_name.lower(): t.name.lower()
-        for t in tree.find_all(exp.Table)
-        if t.name.lower() in tables
-    }
+    aliases = table_aliases(tree, tables)
     kinds: dict[tuple[str, str], list[bool]] = {}
     for alias, name in aliases.items():
         for column in tables[name].columns:

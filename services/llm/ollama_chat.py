@@ -9,13 +9,13 @@ from langchain_ollama import ChatOllama
 
 from services.settings import Settings
 
-OPTION_ALIASES = {"max_tokens": "num_predict", "temperature": "temperature"}
+OPTION_ALIASES = {"max_tokens": "num_predict", "temperature": "temperature", "seed": "seed"}
 
 
 class OllamaChat(ChatOllama):
     """ChatOllama that also takes the OpenAI-style call options the agents pass to every model
-    (`max_tokens`, `temperature`); Ollama wants them inside `options`, and its client rejects
-    them as keywords."""
+    (`max_tokens`, `temperature`, `seed`); Ollama wants them inside `options`, and its client
+    rejects them as keywords."""
 
     def _chat_params(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
@@ -32,8 +32,9 @@ def ollama_chat(settings: Settings, model: str) -> ChatOllama:
 
     >>> from services.settings import Settings
     >>> chat = ollama_chat(Settings(_env_file=None, ollama_base_url="http://127.0.0.1:1"), "m")
-    >>> chat._chat_params([], max_tokens=5, temperature=0.7)["options"]["num_predict"]
-    5
+    >>> options = chat._chat_params([], max_tokens=5, temperature=0.7, seed=3)["options"]
+    >>> options["num_predict"], options["seed"]
+    (5, 3)
     """
     if not settings.ollama_base_url:
         raise ValueError("OLLAMA_BASE_URL is not set")

@@ -264,17 +264,24 @@ async def test_agent_runs_the_repaired_query_and_keeps_the_draft(spider):
     assert len(model.calls) == 1  # no retry spent
 
 
-async def test_retries_sample_instead_of_repeating(spider):
+async def test_retries_sample_instead_of_repeating_with_a_seed_of_the_question(spider):
     engine, catalog = spider("poker_player")
-    replies = iter(
-        [json.dumps({"sql": "SELECT nonsense FROM people"}), json.dumps({"sql": "SELECT 1"})]
-    )
-    model = ScriptedChatModel(responder=lambda _m, _k: next(replies))
-    agent = _agent(model, engine, catalog)
-    outcome = await agent.answer("anything", Caller(role=Role.ADMIN))
-    assert outcome.attempts == 2
-    assert "temperature" not in model.calls[0]["kwargs"]
-    assert model.calls[1]["kwargs"]["temperature"] == RETRY_TEMPERATURE
+
+    async def retry_kwargs(question: str) -> dict:
+        replies = iter(
+            [json.dumps({"sql": "SELECT nonsense FROM people"}), json.dumps({"sql": "SELECT 1"})]
+        )
+        model = ScriptedChatModel(responder=lambda _m, _k: next(replies))
+        outcome = await _agent(model, engine, catalog).answer(question, Caller(role=Role.ADMIN))
+        assert outcome.attempts == 2
+        assert "temperature" not in model.calls[0]["kwargs"]
+        assert "seed" not in model.calls[0]["kwargs"]
+        return model.calls[1]["kwargs"]
+
+    first = await retry_kwargs("anything")
+    assert first["temperature"] == RETRY_TEMPERATURE
+    assert (await retry_kwargs("anything"))["seed"] == first["seed"]  # the same on every run
+    assert (await retry_kwargs("something else"))["seed"] != first["seed"]
 
 
 async def test_a_retry_asks_the_question_afresh_with_every_objection(spider):
