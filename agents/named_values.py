@@ -106,7 +106,7 @@ def with_named_values(sql: str, named: list[NamedValue], catalog: Catalog, diale
         for table in catalog.tables
         if table.name.lower() in read
         for column in table.columns
-        for word in column.name.lower().split("_")
+        for word in name_words(column.name)
     }
     wanted = [n for n in named if n.value.lower() not in words and n.column.lower() not in said]
     changed = False
