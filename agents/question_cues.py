@@ -82,7 +82,6 @@ class Cues(BaseModel):
 def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None = None) -> Cues:
     """`catalog`, when given, supplies the column values the question may name.
 
-
     >>> read_cues("Average fee, rounded to two decimal places?").decimals
     2
     >>> read_cues("Total fees as a positive number").positive
@@ -130,11 +129,7 @@ def unrounded(sql: str, dialect: str) -> str:
     tree = parse(sql, dialect)
     if not isinstance(tree, exp.Select):
         return sql
-    rounded = [
-        target
-        for p in tree.expressions
-        if isinstance(target := p.this if isinstance(p, exp.Alias) else p, exp.Round)
-    ]
+    rounded = [target for p in tree.expressions if isinstance(target := p.unalias(), exp.Round)]
     for target in rounded:
         for key in _order_keys(tree):
             if key == target:
@@ -161,7 +156,7 @@ def ordered_as_asked(sql: str, word: str | None, dialect: str) -> str:
     (column,) = named
     key = exp.column(column.alias) if isinstance(column, exp.Alias) else column.copy()
     keys = _order_keys(tree)
-    if keys and keys[0] in (key, column.this if isinstance(column, exp.Alias) else column):
+    if keys and keys[0] in (key, column.unalias()):
         return sql
     after = tree.args["order"].expressions if tree.args.get("order") else []
     return tree.order_by(key.sql(dialect=dialect), *after, append=False, dialect=dialect).sql(
@@ -252,7 +247,7 @@ def shaped(
     stored = {c.name.lower() for t in catalog.tables for c in t.columns}
     changed = False
     for index, projection in enumerate(tree.expressions):
-        target = projection.this if isinstance(projection, exp.Alias) else projection
+        target = projection.unalias()
         if isinstance(target, exp.Column) and target.name.lower() in stored:
             continue  # a stored value is shown as it is kept
         values = _numbers(rows, index)
