@@ -156,7 +156,11 @@ class DemoDataBuilder:
             )
 
     def _user(self, user_no: int) -> None:
-        rng = self.rng
+        """Each user draws from a stream of their own: drawn from one shared stream, a change of
+        build day (prices, and so how many orders earlier users could afford) reshuffled who
+        has which accounts, KYC state and trades, and a question about one customer's data
+        found none on other days."""
+        self.rng = rng = random.Random(f"{self.seed}/user/{user_no}")
         now = datetime.combine(self.as_of, time(0))
         role = "admin" if user_no <= 3 else "support" if user_no <= 10 else "customer"
         first, last = rng.choice(FIRST), rng.choice(LAST)
