@@ -17,7 +17,8 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
 - "ordered by plan" puts the result column it names first in the ORDER BY;
 - a value of a listed column the question names ("buy orders") becomes a condition where the
   query says nothing of that column (`agents.named_values`);
-- "in hours" is the unit of a difference of two stored times (`agents.time_differences`).
+- "in hours" is the unit of a difference of two stored times (`agents.time_differences`);
+- "the user id", when no other id is asked, is the owner's id, not the row's (`agents.user_ids`).
 
 Rounding and sign look at the rows the query returned, so only columns that need it change,
 and the changed query is run again through the guard like any other.
@@ -34,6 +35,7 @@ from sqlglot import exp
 from agents.named_values import NamedValue, named_values, with_named_values
 from agents.sql_tree import name_words, own_columns, parse, read_sources, stem
 from agents.time_differences import Unit, with_time_differences
+from agents.user_ids import asks_only_user_ids, with_user_ids
 from services.catalog import Catalog
 
 _NUMBERS = {"no": 0, "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4}
@@ -73,6 +75,7 @@ class Cues(BaseModel):
     named: list[NamedValue] = Field(default_factory=list, description="Listed values it names.")
     order_by: str | None = Field(None, description="The word after 'ordered by'.")
     unit: Unit | None = Field(None, description="The first unit of time it names.")
+    user_ids: bool = Field(False, description="The only id it asks for is the user's.")
 
     @property
     def shapes_result(self) -> bool:
@@ -105,6 +108,7 @@ def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None
         named=named_values(question, catalog) if catalog else [],
         order_by=ordered["word"] if ordered else None,
         unit=unit["unit"].lower() if unit else None,  # type: ignore[arg-type]
+        user_ids=asks_only_user_ids(question),
     )
 
 
@@ -115,6 +119,7 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = with_named_values(sql, cues.named, catalog, dialect)
     sql = with_time_differences(sql, cues.unit, catalog, dialect)
     sql = unrounded(sql, dialect) if cues.exact else sql
+    sql = with_user_ids(sql, catalog, dialect) if cues.user_ids else sql
     return ordered_as_asked(sql, cues.order_by, dialect)
 
 

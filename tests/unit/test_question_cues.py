@@ -268,3 +268,27 @@ async def test_rounding_nobody_asked_for_is_taken_off(answer, demo_engine):
     for asked in ("Average successful deposit, to one decimal?", "Average deposit to the cent?"):
         kept = await answer(asked, draft)
         assert kept.result.rows == [[round(exact, 1)]], asked
+
+
+async def test_the_user_id_asked_for_is_the_owners_not_the_rows(answer, demo_engine):
+    where = "FROM kyc_verifications AS k WHERE k.status = 'rejected'"
+    owners = sorted(_rows(demo_engine, f"SELECT k.user_id, k.expires_at {where}"))
+    own_ids = sorted(_rows(demo_engine, f"SELECT k.id, k.expires_at {where}"))
+    assert owners and owners != own_ids  # KYC check numbers are not user numbers
+    question = "Which KYC checks were rejected? Return the user id and the expiry time."
+    instead = await answer(question, f"SELECT k.id, k.expires_at {where}")
+    assert sorted(map(tuple, instead.result.rows)) == owners
+    beside = await answer(question, f"SELECT k.id, k.user_id, k.expires_at {where}")
+    assert sorted(map(tuple, beside.result.rows)) == owners
+
+
+@pytest.mark.parametrize(
+    ("question", "sql"),
+    [  # another id is asked too; the users table's own id is the user id; no id asked
+        ("Return the check id and the user id.", "SELECT id, user_id FROM kyc_verifications"),
+        ("Return the user ids of locked users.", "SELECT id FROM users WHERE status = 'locked'"),
+        ("List every KYC check.", "SELECT id FROM kyc_verifications"),
+    ],
+)
+def test_ids_are_left_alone_unless_only_the_user_id_is_asked(demo_catalog, question, sql):
+    assert enforced(sql, read_cues(question, (), demo_catalog), demo_catalog, "sqlite") == sql
