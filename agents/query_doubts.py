@@ -7,7 +7,12 @@ can mend them, because the model picked the wrong table:
   account") and the query never reads that table (it counted fills in `transactions`, or fees
   of every account);
 - a condition compares a column with a value the catalog says it never holds but another
-  column does (`trading_accounts.status = 'filled'`: 'filled' is an order status).
+  column does (`trading_accounts.status = 'filled'`: 'filled' is an order status);
+- an answer came back empty, and a value it looks for is in no row of its column but in
+  another column (`sbDpTickerId = 'VTI'`: 'VTI' is a ticker symbol). The catalog lists the
+  values of few-valued columns only, so this one asks the database (`unheld_values`);
+- the question asks for what has both of two values and the query keeps rows with either
+  (`account_type IN ('margin', 'crypto')`).
 
 On the four evaluation sets each sign was found only on wrong answers (nine of them), never on
 a right one; one gold query of defog's shows the first ("daily active users" counted without
@@ -17,13 +22,15 @@ stands.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from sqlglot import exp
 
 from agents.named_values import NamedValue
 from agents.sql_tree import parse, table_aliases
-from services.catalog import Catalog
+from services.catalog import Catalog, ColumnInfo, TableInfo
+
+Holds = Callable[[str, str, str], bool | None]  # (table, column, value): does a row hold it?
 
 
 def _unread(tree: exp.Expression, named: Sequence[NamedValue]) -> list[str]:
@@ -36,10 +43,12 @@ def _unread(tree: exp.Expression, named: Sequence[NamedValue]) -> list[str]:
     ]
 
 
-def _foreign_values(tree: exp.Expression, catalog: Catalog) -> list[str]:
+def _compared_literals(
+    tree: exp.Expression, catalog: Catalog
+) -> Iterator[tuple[TableInfo, ColumnInfo, str]]:
+    """Each text literal a column of a catalog table is compared with (`=` or `IN`)."""
     tables = {t.name.lower(): t for t in catalog.tables}
     aliases = table_aliases(tree, tables)
-    found = []
     for condition in tree.find_all(exp.EQ, exp.In):
         column = condition.this
         if not isinstance(column, exp.Column):
@@ -47,39 +56,113 @@ def _foreign_values(tree: exp.Expression, catalog: Catalog) -> list[str]:
         home = aliases.get(column.table.lower()) if column.table else None
         homes = [home] if home else ([] if column.table else sorted(set(aliases.values())))
         listed = [
-            (name, c)
+            (tables[name], c)
             for name in homes
             for c in tables[name].columns
             if c.name.lower() == column.name.lower()
         ]
-        if len(listed) != 1 or not listed[0][1].values:
-            continue  # a column of unknown values, or of a subquery
-        table, info = listed[0]
+        if len(listed) != 1:
+            continue  # a column of a subquery, or of more than one table
         right_side = (
             [condition.expression] if isinstance(condition, exp.EQ) else condition.expressions
         )
         for literal in right_side:
-            if (
-                isinstance(literal, exp.Literal)
-                and literal.is_string
-                and literal.this not in info.values
-            ):
-                holders = [
-                    f"{t.name}.{c.name}"
-                    for t in catalog.tables
-                    for c in t.columns
-                    if literal.this in c.values
-                ]
-                if holders:  # a value of nothing at all may just be asked about: 'ZZZZ' orders
-                    found.append(
-                        f"{table}.{info.name} never holds '{literal.this}' (its values: "
-                        f"{', '.join(info.values)}); it is a value of {', '.join(holders)}"
-                    )
+            if isinstance(literal, exp.Literal) and literal.is_string:
+                yield *listed[0], literal.this
+
+
+def _foreign_values(tree: exp.Expression, catalog: Catalog) -> list[str]:
+    found = []
+    for table, info, value in _compared_literals(tree, catalog):
+        if not info.values or value in info.values:
+            continue  # a column of unknown values, or a value it holds
+        holders = [
+            f"{t.name}.{c.name}" for t in catalog.tables for c in t.columns if value in c.values
+        ]
+        if holders:  # a value of nothing at all may just be asked about: 'ZZZZ' orders
+            found.append(
+                f"{table.name}.{info.name} never holds '{value}' (its values: "
+                f"{', '.join(info.values)}); it is a value of {', '.join(holders)}"
+            )
     return found
 
 
-def doubts(sql: str, named: Sequence[NamedValue], catalog: Catalog, dialect: str) -> list[str]:
-    """What speaks against `sql` answering a question that names `named`; empty when nothing.
+def _linked(catalog: Catalog, table: TableInfo, column: str) -> set[tuple[str, str]]:
+    """The columns a foreign key ties to this one, either way: a value missing here but
+    present there is an absence (no flights to 'ATO'), not a misplaced value."""
+    name = column.lower()
+    linked = {(r.lower(), rc.lower()) for c, r, rc in table.foreign_keys if c.lower() == name}
+    for other in catalog.tables:
+        for c, referred, referred_column in other.foreign_keys:
+            if referred.lower() == table.name.lower() and referred_column.lower() == name:
+                linked.add((other.name.lower(), c.lower()))
+    return linked
+
+
+def unheld_values(sql: str, catalog: Catalog, dialect: str, holds: Holds) -> list[str]:
+    """For an answer that came back empty: each value the query looks for in a column no row
+    of which holds it, while another column does (`sbDpTickerId = 'VTI'`, where 'VTI' is a
+    `sbTickerSymbol`). The catalog lists the values of few-valued columns only, so `holds`
+    asks the database; it answers None where the caller may not ask.
+
+    >>> from services.catalog import ColumnInfo, TableInfo
+    >>> c = Catalog(tables=[TableInfo(name="prices", columns=[ColumnInfo(name="ticker_id",
+    ...     type="TEXT")]), TableInfo(name="tickers", columns=[ColumnInfo(name="symbol",
+    ...     type="TEXT")])])
+    >>> rows = {("tickers", "symbol"): {"VTI"}, ("prices", "ticker_id"): {"T1"}}
+    >>> held = lambda t, col, v: v in rows[(t, col)]
+    >>> unheld_values("SELECT * FROM prices WHERE ticker_id = 'VTI'", c, "sqlite", held)
+    ["no row of prices.ticker_id holds 'VTI'; tickers.symbol does"]
+    """
+    tree = parse(sql, dialect)
+    misplaced: dict[tuple[str, str], list[str]] = {}  # (column, its holders) -> values
+    for table, info, value in _compared_literals(tree, catalog) if tree else ():
+        if info.values or holds(table.name, info.name, value) is not False:
+            continue  # few-valued columns are `_foreign_values`' to judge
+        linked = _linked(catalog, table, info.name) | {(table.name.lower(), info.name.lower())}
+        holders = [
+            f"{t.name}.{c.name}"
+            for t in catalog.tables
+            for c in t.columns
+            if (t.name.lower(), c.name.lower()) not in linked
+            and c.is_text
+            and (value in c.values if c.values else holds(t.name, c.name, value))
+        ]
+        if holders:
+            key = (f"{table.name}.{info.name}", ", ".join(holders))
+            misplaced.setdefault(key, []).append(f"'{value}'")
+    return [
+        f"no row of {column} holds {', '.join(values)}; {holders} does"
+        for (column, holders), values in misplaced.items()
+    ]
+
+
+def _either(tree: exp.Expression, both: str | None) -> list[str]:
+    """`account_type IN ('margin', 'crypto')` where the question asks for users with both."""
+    if not both or tree.find(exp.Intersect, exp.Having):
+        return []
+    found = []
+    for listed in tree.find_all(exp.In):
+        values = [v.this for v in listed.expressions if isinstance(v, exp.Literal)]
+        if len(values) >= 2 and all(v.lower() in both for v in values):
+            found.append(
+                f"{listed.sql()} keeps rows with either value, but the question asks for what "
+                "has both: intersect the two sets (INTERSECT), or group and keep the groups "
+                f"that hold all of them (HAVING COUNT(DISTINCT {listed.this.sql()}) = "
+                f"{len(values)})"
+            )
+    return found
+
+
+def doubts(
+    sql: str,
+    named: Sequence[NamedValue],
+    catalog: Catalog,
+    dialect: str,
+    both: str | None = None,
+) -> list[str]:
+    """What speaks against `sql` answering a question that names `named` (and, in `both`, the
+    words after its "both", lower-cased); empty when nothing.
 
     >>> from services.catalog import ColumnInfo, TableInfo
     >>> status = ColumnInfo(name="status", type="TEXT", values=["filled", "open"])
@@ -94,4 +177,4 @@ def doubts(sql: str, named: Sequence[NamedValue], catalog: Catalog, dialect: str
     tree = parse(sql, dialect)
     if tree is None:
         return []
-    return _unread(tree, named) + _foreign_values(tree, catalog)
+    return _unread(tree, named) + _foreign_values(tree, catalog) + _either(tree, both)

@@ -22,9 +22,10 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field, ValidationError
+from sqlglot import exp
 
 from agents import prompts
-from agents.query_doubts import doubts
+from agents.query_doubts import doubts, unheld_values
 from agents.question_cues import Cues, Term, enforced, read_cues, shaped
 from agents.sql_memory import REUSE_SIMILARITY, Example, SqlMemory
 from agents.sql_repair import repair
@@ -311,10 +312,33 @@ class SqlAgent:
         if attempt.outcome and cues.shapes_result:
             attempt = await self._shaped(attempt, attempt.outcome, cues, caller)
         if attempt.outcome and (
-            found := doubts(attempt.ran, cues.named, self.catalog, self.dialect)
+            found := await self._doubts(attempt.ran, attempt.outcome, cues, caller)
         ):
             attempt.problem, attempt.code = "; ".join(found), "sql_doubtful"
         return attempt
+
+    async def _doubts(self, sql: str, outcome: SqlOutcome, cues: Cues, caller: Caller) -> list[str]:
+        found = doubts(sql, cues.named, self.catalog, self.dialect, cues.both)
+        rows = outcome.result.rows
+        if not rows or (len(rows) == 1 and all(v in (None, 0) for v in rows[0])):
+            found += await asyncio.to_thread(
+                unheld_values, sql, self.catalog, self.dialect, lambda *a: self._holds(caller, *a)
+            )
+        return found
+
+    def _holds(self, caller: Caller, table: str, column: str, value: str) -> bool | None:
+        """Whether a row the caller may see holds `value` in `column`; None when the guard
+        will not let the caller ask (a table or column not theirs to read)."""
+        probe = exp.select("1").from_(table).where(exp.column(column).eq(value)).limit(1)
+        verdict = check(
+            probe.sql(self.dialect), policy=self.policy, caller=caller, dialect=self.dialect
+        )
+        if not verdict.allowed:
+            return None
+        try:
+            return bool(self.runner.run(verdict.sql).rows)
+        except QueryError:
+            return None
 
     async def _shaped(
         self, attempt: _Attempt, outcome: SqlOutcome, cues: Cues, caller: Caller

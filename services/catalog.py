@@ -9,6 +9,7 @@ on Spider's and defog's), so the SQL agent and schema linking work the same on b
 from __future__ import annotations
 
 import logging
+import re
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, Inspector, MetaData, inspect, text
@@ -19,6 +20,7 @@ from services.key_inference import infer_foreign_keys, names_an_id
 
 log = logging.getLogger(__name__)
 
+_TEXT_TYPE = re.compile(r"char|text|string|clob", re.I)
 MAX_SAMPLES = 12  # a column with more distinct values than this gets none listed
 
 
@@ -30,6 +32,10 @@ class ColumnInfo(BaseModel):
     examples: list[str] = Field(
         default_factory=list, description="The two commonest values, when too many to list."
     )
+
+    @property
+    def is_text(self) -> bool:
+        return bool(_TEXT_TYPE.search(self.type))
 
 
 class TableInfo(BaseModel):

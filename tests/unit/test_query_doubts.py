@@ -59,3 +59,69 @@ def test_what_the_question_allows_is_not_doubted(demo_catalog):
     )
     for sql in held:
         assert doubts(sql, [], demo_catalog, "sqlite") == [], sql
+
+
+def _account(demo_engine, user_id: int | None = None) -> str:
+    mine = f"WHERE user_id = {user_id}" if user_id else ""
+    with demo_engine.connect() as conn:
+        return conn.exec_driver_sql(f"SELECT account_number FROM trading_accounts {mine}").scalar()
+
+
+async def test_an_empty_answer_looking_in_the_wrong_column_is_asked_again(
+    demo_sql_agent, demo_engine
+):
+    """Account numbers are too many for the catalog to list, so the database is asked."""
+    number = _account(demo_engine)
+    wrong = f"SELECT SUM(amount) FROM payments WHERE provider_reference = '{number}'"
+    right = f"SELECT cash_balance FROM trading_accounts WHERE account_number = '{number}'"
+    model = _scripted(wrong, right)
+    agent = demo_sql_agent(model, max_retries=2)
+    outcome = await agent.answer(f"How much cash is in account {number}?", Caller(role=Role.ADMIN))
+    assert outcome.draft == right and outcome.result.rows[0][0] is not None
+    retry = str(model.calls[1]["messages"][-1].content)
+    assert f"no row of payments.provider_reference holds '{number}'" in retry
+    assert "trading_accounts.account_number does" in retry
+
+
+async def test_a_value_only_a_column_the_caller_may_not_read_holds_is_not_looked_up(
+    demo_sql_agent, demo_engine
+):
+    """A customer's empty answer is not doubted by way of columns the guard keeps from them:
+    asking whether another user's email exists would tell them so."""
+    with demo_engine.connect() as conn:
+        email = conn.exec_driver_sql("SELECT email FROM users WHERE id = 12").scalar()
+    absent = f"SELECT COUNT(*) FROM payments WHERE provider_reference = '{email}'"
+    model = _scripted(absent)
+    caller = Caller(user_id=13, role=Role.CUSTOMER)
+    outcome = await demo_sql_agent(model, max_retries=2).answer("Any payment from that?", caller)
+    assert len(model.calls) == 1 and outcome.result.rows == [[0]]
+    admin = _scripted(absent, absent, absent)
+    await demo_sql_agent(admin, max_retries=2).answer(
+        "Any payment from that?", Caller(role=Role.ADMIN)
+    )
+    assert "users.email does" in str(admin.calls[1]["messages"][-1].content)
+
+
+async def test_either_of_two_values_is_doubted_where_the_question_asks_for_both(
+    demo_sql_agent, demo_engine, demo_catalog
+):
+    either = (
+        "SELECT COUNT(DISTINCT user_id) FROM trading_accounts "
+        "WHERE account_type IN ('margin', 'crypto')"
+    )
+    both = (
+        "SELECT COUNT(*) FROM (SELECT user_id FROM trading_accounts WHERE account_type = 'margin'"
+        " INTERSECT SELECT user_id FROM trading_accounts WHERE account_type = 'crypto')"
+    )
+    with demo_engine.connect() as conn:
+        assert conn.exec_driver_sql(either).scalar() > conn.exec_driver_sql(both).scalar() > 0
+    question = "How many users have both a margin account and a crypto account?"
+    model = _scripted(either, both)
+    outcome = await demo_sql_agent(model, max_retries=2).answer(question, Caller(role=Role.ADMIN))
+    assert outcome.draft == both
+    assert "keeps rows with either value" in str(model.calls[1]["messages"][-1].content)
+    for asked in (
+        "How many users have a margin or a crypto account?",
+        "List both the id and type.",
+    ):
+        assert doubts(either, [], demo_catalog, "sqlite", read_cues(asked).both) == [], asked
