@@ -14,7 +14,8 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
 - a question that says nothing of rounding gets its figures unrounded;
 - "as a positive number" negates each computed result column whose values are all negative
   (and an ORDER BY on it, which was written for the positive value);
-- "ordered by plan" puts the result column it names first in the ORDER BY;
+- "ordered by plan" puts the result column it names first in the ORDER BY, and "break ties
+  by country code" (or "alphabetically") puts the column it names last;
 - a value of a listed column the question names ("buy orders") becomes a condition where the
   query says nothing of that column (`agents.named_values`);
 - "in hours" is the unit of a difference of two stored times (`agents.time_differences`);
@@ -48,6 +49,11 @@ _WHOLE = re.compile(r"\bround(?:ed|ing)?\b[^.?!]*?\bto\s+(?:a|the\s+nearest)\s+w
 _ANY_ROUNDING = re.compile(r"\b(?:round\w*|decimals?|nearest|cents?|precision)\b", re.I)
 _POSITIVE = re.compile(r"\bpositive\s+(?:number|amount|value|figure|total|sum)s?\b", re.I)
 _ORDERED = re.compile(r"\b(?:ordered|sorted)\s+by\s+(?:the\s+|their\s+|its\s+)?(?P<word>\w+)", re.I)
+_BOTH = re.compile(r"\bboth\b(?!\s+the\b)(?P<rest>[^.?!]*)", re.I)  # not "both the id and..."
+_TIES = re.compile(
+    r"\bties?\b[^.?!;]*?\b(?:by\s+(?:the\s+|their\s+|its\s+)?(?P<word>\w+)|(?P<abc>alphabetically))",
+    re.I,
+)
 _UNIT = re.compile(r"\b(?P<unit>second|minute|hour|day)s?\b", re.I)
 
 
@@ -76,6 +82,10 @@ class Cues(BaseModel):
     order_by: str | None = Field(None, description="The word after 'ordered by'.")
     unit: Unit | None = Field(None, description="The first unit of time it names.")
     user_ids: bool = Field(False, description="The only id it asks for is the user's.")
+    both: str | None = Field(None, description="What follows its 'both', lower-cased.")
+    tie_break: str | None = Field(
+        None, description="The word after 'ties by', or 'alphabetically'."
+    )
 
     @property
     def shapes_result(self) -> bool:
@@ -109,6 +119,10 @@ def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None
         order_by=ordered["word"] if ordered else None,
         unit=unit["unit"].lower() if unit else None,  # type: ignore[arg-type]
         user_ids=asks_only_user_ids(question),
+        both=both["rest"].lower() if (both := _BOTH.search(question)) else None,
+        tie_break=(ties["word"] or ties["abc"].lower())
+        if (ties := _TIES.search(question))
+        else None,
     )
 
 
@@ -120,7 +134,8 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = with_time_differences(sql, cues.unit, catalog, dialect)
     sql = unrounded(sql, dialect) if cues.exact else sql
     sql = with_user_ids(sql, catalog, dialect) if cues.user_ids else sql
-    return ordered_as_asked(sql, cues.order_by, dialect)
+    sql = ordered_as_asked(sql, cues.order_by, dialect)
+    return with_tie_break(sql, cues.tie_break, catalog, dialect)
 
 
 def unrounded(sql: str, dialect: str) -> str:
@@ -152,21 +167,59 @@ def ordered_as_asked(sql: str, word: str | None, dialect: str) -> str:
     'SELECT plan, AVG(x) AS share FROM t ORDER BY plan, share DESC'
     """
     tree = parse(sql, dialect) if word else None
-    if not isinstance(tree, exp.Select) or tree.is_star or word is None:
+    if not isinstance(tree, exp.Select) or (key := _result_key(tree, word or "")) is None:
         return sql
-    wanted = {stem(word.lower()), stem(word.lower().removesuffix("s"))}
-    named = [p for p in tree.expressions if wanted & {stem(w) for w in name_words(p.alias_or_name)}]
-    if len(named) != 1:
-        return sql
-    (column,) = named
-    key = exp.column(column.alias) if isinstance(column, exp.Alias) else column.copy()
     keys = _order_keys(tree)
-    if keys and keys[0] in (key, column.unalias()):
+    if keys and keys[0] in key:
         return sql
     after = tree.args["order"].expressions if tree.args.get("order") else []
-    return tree.order_by(key.sql(dialect=dialect), *after, append=False, dialect=dialect).sql(
+    return tree.order_by(key[0].sql(dialect=dialect), *after, append=False, dialect=dialect).sql(
         dialect=dialect
     )
+
+
+def with_tie_break(sql: str, word: str | None, catalog: Catalog, dialect: str) -> str:
+    """`sql` with the tie-break the question asks for ("break ties by country code", "ties
+    alphabetically") as its last ORDER BY key, unless it is a key already. "Alphabetically"
+    is the first result column that is stored text.
+
+    >>> sql = "SELECT country, COUNT(*) AS n FROM users GROUP BY country ORDER BY n DESC"
+    >>> with_tie_break(sql, "country", Catalog(tables=[]), "sqlite")
+    'SELECT country, COUNT(*) AS n FROM users GROUP BY country ORDER BY n DESC, country'
+    """
+    tree = parse(sql, dialect) if word else None
+    if not isinstance(tree, exp.Select) or not tree.args.get("order"):
+        return sql
+    if word == "alphabetically":
+        texts = {c.name.lower() for t in catalog.tables for c in t.columns if c.is_text}
+        word = next(
+            (
+                p.alias_or_name
+                for p in tree.expressions
+                if isinstance(p.unalias(), exp.Column) and p.unalias().name.lower() in texts
+            ),
+            None,
+        )
+    key = _result_key(tree, word or "")
+    if key is None or any(k in key for k in _order_keys(tree)):
+        return sql
+    return tree.order_by(key[0].sql(dialect=dialect), dialect=dialect).sql(dialect=dialect)
+
+
+def _result_key(select: exp.Select, word: str) -> tuple[exp.Expression, exp.Expression] | None:
+    """The one result column whose name has `word` in it, as an ORDER BY key (its alias, or
+    itself) and as its expression; None when no or several columns do."""
+    if select.is_star or not word:
+        return None
+    wanted = {stem(word.lower()), stem(word.lower().removesuffix("s"))}
+    named = [
+        p for p in select.expressions if wanted & {stem(w) for w in name_words(p.alias_or_name)}
+    ]
+    if len(named) != 1:
+        return None
+    (column,) = named
+    key = exp.column(column.alias) if isinstance(column, exp.Alias) else column.copy()
+    return key, column.unalias()
 
 
 def _conditions(select: exp.Select) -> list[exp.Expression]:

@@ -292,3 +292,35 @@ async def test_the_user_id_asked_for_is_the_owners_not_the_rows(answer, demo_eng
 )
 def test_ids_are_left_alone_unless_only_the_user_id_is_asked(demo_catalog, question, sql):
     assert enforced(sql, read_cues(question, (), demo_catalog), demo_catalog, "sqlite") == sql
+
+
+async def test_the_tie_break_asked_for_is_the_last_order_key(answer):
+    draft = (
+        "SELECT country, COUNT(*) AS n FROM users WHERE role = 'customer' "
+        "GROUP BY country ORDER BY n DESC"
+    )
+    asked = "Which countries have the most customers? Break ties by country code."
+    outcome = await answer(asked, draft)
+    rows = [tuple(r) for r in outcome.result.rows]
+    assert len({n for _c, n in rows}) < len(rows)  # there are ties to break
+    assert rows == sorted(rows, key=lambda r: (-r[1], r[0]))
+    assert "ORDER BY n DESC, country" in outcome.sql
+    symbols = "SELECT symbol, COUNT(*) AS n FROM orders GROUP BY symbol ORDER BY n DESC"
+    abc = await answer("Which symbols have the most orders, ties alphabetically?", symbols)
+    assert "ORDER BY n DESC, symbol" in abc.sql
+
+
+@pytest.mark.parametrize(
+    ("question", "sql"),
+    [  # already a key; nothing ordered; no stored text to sort by; no tie-break asked
+        (
+            "Most users per country, break ties by country.",
+            "SELECT country, COUNT(*) AS n FROM users GROUP BY country ORDER BY n DESC, country",
+        ),
+        ("Users per country, break ties by country.", "SELECT country FROM users"),
+        ("Top order counts, ties alphabetically.", "SELECT COUNT(*) AS n FROM orders ORDER BY n"),
+        ("Which countries have most users?", "SELECT country FROM users ORDER BY id"),
+    ],
+)
+def test_a_tie_break_is_left_alone_where_it_changes_nothing(demo_catalog, question, sql):
+    assert enforced(sql, read_cues(question, (), demo_catalog), demo_catalog, "sqlite") == sql
