@@ -8,7 +8,8 @@ one reading is therefore repaired before a retry is spent:
   words, the column's own table looked at first (`sb_transaction` -> `sbTransaction`,
   `txAmount` -> `sbTxAmount`: with a long schema in its prompt the model drops the prefixes
   defog's broker puts on every name), or failing that with words that begin alike
-  (`cancellation_at` -> `cancelled_at`);
+  (`cancellation_at` -> `cancelled_at`), or the one column whose comment says the missing
+  name's words (`stop_price` -> `limit_price`, "Limit or stop price");
 - a qualified column `t.x` whose table lacks `x`, or whose qualifier names no table of the
   query at all, when exactly one table of the same SELECT has `x`, is requalified to it;
 - a join whose ON compares a column its table does not have is put on the foreign key between
@@ -61,6 +62,10 @@ class _Schema:
 
     def __init__(self, catalog: Catalog):
         self.column_names = {t.name.lower(): [c.name for c in t.columns] for t in catalog.tables}
+        self.comments = {
+            t.name.lower(): {c.name: " ".join(name_words(c.comment)) for c in t.columns}
+            for t in catalog.tables
+        }
         self.columns = {t: {c.lower() for c in cs} for t, cs in self.column_names.items()}
         self.names = {t.name.lower(): t.name for t in catalog.tables}
         self.links: dict[str, list[tuple[str, str, str]]] = {}  # table -> (col, other, other col)
@@ -72,6 +77,15 @@ class _Schema:
 
     def has(self, table: str, column: str) -> bool:
         return column in self.columns.get(table, set())
+
+    def named_for(self, name: str, table: str) -> str | None:
+        """The column of `table` that ends with the words of `name`, or else the one whose
+        comment says them (`stop_price` is `limit_price`, "Limit or stop price")."""
+        if real := _near(name, self.column_names[table]):
+            return real
+        phrase = f" {' '.join(name_words(name))} "
+        described = [c for c, text in self.comments[table].items() if phrase in f" {text} "]
+        return described[0] if len(described) == 1 and len(phrase.split()) > 1 else None
 
 
 def repair(sql: str, catalog: Catalog, dialect: str = "sqlite") -> str | None:
@@ -204,7 +218,7 @@ def _rename_columns(
             homes = {
                 (alias, real)
                 for alias in aliases
-                for real in [_near(name, schema.column_names[sources[alias]])]
+                for real in [schema.named_for(name, sources[alias])]
                 if real
             }
             if len(homes) == 1:

@@ -307,3 +307,14 @@ async def test_agent_repairs_a_draft_the_database_refused(spider):
     )
     assert "HAVING" in outcome.sql and outcome.draft == draft
     assert len(model.calls) == 1 and outcome.result.rows
+
+
+def test_a_column_named_by_the_words_of_one_columns_comment_is_that_column(demo_catalog):
+    """The demo schema documents every column: "stop price" is what `limit_price` holds for a
+    stop order, and no other column of orders says so."""
+    draft = "SELECT id, symbol, stop_price FROM orders WHERE order_type = 'stop'"
+    assert repair(draft, demo_catalog) == (
+        "SELECT id, symbol, limit_price FROM orders WHERE order_type = 'stop'"
+    )
+    for vague in ("SELECT fill_value FROM orders", "SELECT market_value FROM orders"):
+        assert repair(vague, demo_catalog) is None, vague
