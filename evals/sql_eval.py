@@ -163,14 +163,16 @@ class Database:
 
 
 def _descriptions(path: Path) -> dict[str, dict[str, str]]:
-    """defog ships column descriptions in `<db>.json` beside the database; use them."""
+    """defog ships column descriptions in `<db>.json` beside the database; use them. Its
+    ewallet names tables as in its PostgreSQL original (`consumer_div.users`); the SQLite
+    copy has no schemas, so the table is the name after the last dot."""
     meta = path.with_suffix(".json")
     if not meta.exists():
         return {}
     data = json.loads(meta.read_text())
     tables = data.get("table_metadata", {}) if isinstance(data, dict) else {}
     return {
-        t: {c["column_name"]: c.get("column_description", "") for c in cols}
+        t.rsplit(".", 1)[-1]: {c["column_name"]: c.get("column_description", "") for c in cols}
         for t, cols in tables.items()
     }
 

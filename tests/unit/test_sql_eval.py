@@ -68,3 +68,18 @@ def test_only_defog_style_metadata_becomes_comments(tmp_path):
         '{"table_metadata": {"t": [{"column_name": "a", "column_description": "an a"}]}}'
     )
     assert _descriptions(db) == {"t": {"a": "an a"}}
+
+
+def test_defog_descriptions_reach_the_catalog_of_both_databases():
+    """ewallet's metadata names its tables with their PostgreSQL schema (`consumer_div.users`)."""
+    from evals.sql_eval import open_database
+
+    defog = Path(__file__).resolve().parents[3] / "shared" / "eval-data" / "defog"
+    comments = {}
+    for name in ("broker.db", "ewallet.db"):
+        db = open_database(defog / name)
+        comments |= {(t.name, c.name): c.comment for t in db.catalog.tables for c in t.columns}
+        db.engine.dispose()
+    assert "0 for user" in comments[("wallet_transactions_daily", "sender_type")]
+    assert "possible values" in comments[("users", "status")]
+    assert comments[("sbTicker", "sbTickerType")]
