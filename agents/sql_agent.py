@@ -318,11 +318,16 @@ class SqlAgent:
         return attempt
 
     async def _doubts(self, sql: str, outcome: SqlOutcome, cues: Cues, caller: Caller) -> list[str]:
-        found = doubts(sql, cues.named, self.catalog, self.dialect, cues.both)
+        """What speaks against an answer, judged on the tables the caller may read only: an
+        objection naming another table would tell the model what the caller may not see."""
+        visible = self.catalog.without(
+            {t.name for t in self.catalog.tables} - self._allowed(caller)
+        )
+        found = doubts(sql, cues.named, visible, self.dialect, cues.both)
         rows = outcome.result.rows
         if not rows or (len(rows) == 1 and all(v in (None, 0) for v in rows[0])):
             found += await asyncio.to_thread(
-                unheld_values, sql, self.catalog, self.dialect, lambda *a: self._holds(caller, *a)
+                unheld_values, sql, visible, self.dialect, lambda *a: self._holds(caller, *a)
             )
         return found
 

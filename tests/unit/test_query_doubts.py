@@ -125,3 +125,16 @@ async def test_either_of_two_values_is_doubted_where_the_question_asks_for_both(
         "List both the id and type.",
     ):
         assert doubts(either, [], demo_catalog, "sqlite", read_cues(asked).both) == [], asked
+
+
+async def test_doubts_name_only_tables_the_caller_may_read(demo_sql_agent):
+    """'demo_data.load' is an audit-log action; customers may not read the audit log, so their
+    empty answer is not objected to by naming it (staff's is)."""
+    absent = "SELECT COUNT(*) FROM payments WHERE provider_reference = 'demo_data.load'"
+    staff = _scripted(absent, absent, absent)
+    await demo_sql_agent(staff, max_retries=2).answer("Paid by demo?", Caller(role=Role.ADMIN))
+    assert "audit_log.action does" in str(staff.calls[1]["messages"][-1].content)
+    customer = _scripted(absent)
+    caller = Caller(user_id=13, role=Role.CUSTOMER)
+    outcome = await demo_sql_agent(customer, max_retries=2).answer("Paid by demo?", caller)
+    assert len(customer.calls) == 1 and outcome.result.rows == [[0]]
