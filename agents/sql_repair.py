@@ -81,11 +81,11 @@ class _Schema:
     def named_for(self, name: str, table: str) -> str | None:
         """The column of `table` that ends with the words of `name`, or else the one whose
         comment says them (`stop_price` is `limit_price`, "Limit or stop price")."""
-        if real := _near(name, self.column_names[table]):
-            return real
+        if (real := _near(name, self.column_names[table])) or len(name_words(name)) < 2:
+            return real  # one word ("price") is in too many comments to name a column
         phrase = f" {' '.join(name_words(name))} "
         described = [c for c, text in self.comments[table].items() if phrase in f" {text} "]
-        return described[0] if len(described) == 1 and len(phrase.split()) > 1 else None
+        return described[0] if len(described) == 1 else None
 
 
 def repair(sql: str, catalog: Catalog, dialect: str = "sqlite") -> str | None:
