@@ -12,9 +12,11 @@ can mend them, because the model picked the wrong table:
   another column (`sbDpTickerId = 'VTI'`: 'VTI' is a ticker symbol). The catalog lists the
   values of few-valued columns only, so this one asks the database (`unheld_values`);
 - the question asks for what has both of two values and the query keeps rows with either
-  (`account_type IN ('margin', 'crypto')`).
+  (`account_type IN ('margin', 'crypto')`);
+- the question asks for a figure per month, or the top row for each account type, and the
+  query returns one for all of them: it groups and partitions nothing.
 
-On the four evaluation sets each sign was found only on wrong answers (nine of them), never on
+On the four evaluation sets each sign was found only on wrong answers (fourteen of them), never on
 a right one; one gold query of defog's shows the first ("daily active users" counted without
 the users table), so a doubt asks again, and when no later draft clears it, the first answer
 stands.
@@ -27,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from sqlglot import exp
 
 from agents.named_values import NamedValue
+from agents.per_group import one_for_all
 from agents.sql_tree import parse, table_aliases
 from services.catalog import Catalog, ColumnInfo, TableInfo
 
@@ -154,15 +157,30 @@ def _either(tree: exp.Expression, both: str | None) -> list[str]:
     return found
 
 
+def _ungrouped(tree: exp.Expression, per: str | None) -> list[str]:
+    """One figure, or one top row, for all, where the question asks for one per month, per
+    account type, for each customer: the query groups nothing and partitions nothing."""
+    shape = one_for_all(tree) if per else None
+    if shape is None:
+        return []
+    return [
+        f"the question asks for each {per}, but the query returns one {shape} for all of them: "
+        f"group by the {per} (GROUP BY), or number the rows within each {per} "
+        "(ROW_NUMBER() OVER (PARTITION BY ...)) and keep the first of each"
+    ]
+
+
 def doubts(
     sql: str,
     named: Sequence[NamedValue],
     catalog: Catalog,
     dialect: str,
     both: str | None = None,
+    per: str | None = None,
 ) -> list[str]:
     """What speaks against `sql` answering a question that names `named` (and, in `both`, the
-    words after its "both", lower-cased); empty when nothing.
+    words after its "both", lower-cased; in `per`, what it asks a figure for each of); empty
+    when nothing.
 
     >>> from services.catalog import ColumnInfo, TableInfo
     >>> status = ColumnInfo(name="status", type="TEXT", values=["filled", "open"])
@@ -177,4 +195,9 @@ def doubts(
     tree = parse(sql, dialect)
     if tree is None:
         return []
-    return _unread(tree, named) + _foreign_values(tree, catalog) + _either(tree, both)
+    return (
+        _unread(tree, named)
+        + _foreign_values(tree, catalog)
+        + _either(tree, both)
+        + _ungrouped(tree, per)
+    )

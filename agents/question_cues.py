@@ -19,6 +19,12 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
 - a value of a listed column the question names ("buy orders") becomes a condition where the
   query says nothing of that column (`agents.named_values`);
 - "in hours" is the unit of a difference of two stored times (`agents.time_differences`);
+- "within the next 90 days" starts now (`agents.time_windows`);
+- "per account type" asks for the top row, or the figure, of each account type
+  (`agents.per_group`);
+- a running total beside a GROUP BY runs over the groups' totals, and a plain column beside a
+  count with no GROUP BY is its group (`agents.grouping`: not cues, but the one reading SQL
+  allows);
 - "the user id", when no other id is asked, is the owner's id, not the row's (`agents.user_ids`).
 
 Rounding and sign look at the rows the query returned, so only columns that need it change,
@@ -33,9 +39,12 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
+from agents.grouping import grouped
 from agents.named_values import NamedValue, named_values, with_named_values
+from agents.per_group import grouped_as_asked
 from agents.sql_tree import name_words, own_columns, parse, read_sources, stem
 from agents.time_differences import Unit, with_time_differences
+from agents.time_windows import looks_ahead, with_lower_bound
 from agents.user_ids import asks_only_user_ids, with_user_ids
 from services.catalog import Catalog
 
@@ -55,6 +64,12 @@ _TIES = re.compile(
     re.I,
 )
 _UNIT = re.compile(r"\b(?P<unit>second|minute|hour|day)s?\b", re.I)
+_PER = re.compile(  # not "each" alone: "the name of each singer" asks for every row
+    r"\b(?:per|(?:for|in)\s+(?:each|every))\s+(?:of\s+the\s+(?:last|past|next)\s+(?:\w+\s+)?)?"
+    r"(?P<word>[a-z]+(?:\s+type)?)"
+    r"|\b(?P<period>month|week|quarter|year)ly\s+(?:average|total|sum|count|number|mean)",
+    re.I,
+)
 
 
 class Term(BaseModel):
@@ -86,6 +101,8 @@ class Cues(BaseModel):
     tie_break: str | None = Field(
         None, description="The word after 'ties by', or 'alphabetically'."
     )
+    per: str | None = Field(None, description="What it asks a figure for each of ('month').")
+    ahead: bool = Field(False, description="It asks about a window after now ('next 90 days').")
 
     @property
     def shapes_result(self) -> bool:
@@ -123,6 +140,10 @@ def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None
         tie_break=(ties["word"] or ties["abc"].lower())
         if (ties := _TIES.search(question))
         else None,
+        per=(per["word"] or per["period"]).lower().removesuffix("s")
+        if (per := _PER.search(question))
+        else None,
+        ahead=looks_ahead(question),
     )
 
 
@@ -132,6 +153,8 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = with_terms(sql, cues.terms, dialect)
     sql = with_named_values(sql, cues.named, catalog, dialect)
     sql = with_time_differences(sql, cues.unit, catalog, dialect)
+    sql = with_lower_bound(sql, catalog, dialect) if cues.ahead else sql
+    sql = grouped(grouped_as_asked(sql, cues.per, catalog, dialect), dialect)
     sql = unrounded(sql, dialect) if cues.exact else sql
     sql = with_user_ids(sql, catalog, dialect) if cues.user_ids else sql
     sql = ordered_as_asked(sql, cues.order_by, dialect)

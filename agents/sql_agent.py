@@ -110,25 +110,36 @@ def sample_seed(messages: Sequence[BaseMessage], draw: int) -> int:
     return zlib.crc32(f"{messages[-1].content}\x00{draw}".encode())
 
 
-def column_hint(problem: str, catalog: Catalog) -> str:
-    """Where the columns an objection names really live: the model's most common mistake is a
-    column taken from a table the query never joined.
+def name_hint(problem: str, catalog: Catalog) -> str:
+    """Where the names an objection mentions really live: the model's most common mistake is a
+    column taken from a table the query never joined, and next to it a table named for a value
+    (`FROM withdrawals`, where a withdrawal is a payment whose direction says so).
 
     >>> from services.catalog import ColumnInfo, TableInfo
     >>> c = Catalog(tables=[TableInfo(name="accounts", columns=[
-    ...     ColumnInfo(name="account_number", type="TEXT")])])
-    >>> column_hint("no column account_number in positions", c)
+    ...     ColumnInfo(name="account_number", type="TEXT"),
+    ...     ColumnInfo(name="kind", type="TEXT", values=["cash", "margin"])])])
+    >>> name_hint("no column account_number in positions", c)
     ' (account_number is a column of accounts)'
+    >>> name_hint("no such table: margins", c)
+    " (margins: 'margin' is a value of accounts.kind)"
     """
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", problem))
+    unquoted = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r"'[^']*'", "", problem)))
     homes: dict[str, list[str]] = {}
+    values: dict[str, list[str]] = {}
     for table in catalog.tables:
         for column in table.columns:
             if column.name in words:
                 homes.setdefault(column.name, []).append(table.name)
-    if not homes:
-        return ""
-    return " (" + "; ".join(f"{c} is a column of {', '.join(t)}" for c, t in homes.items()) + ")"
+            for value in column.values:
+                for word in unquoted & {value, f"{value}s", f"{value}es"} - {column.name}:
+                    values.setdefault(f"{word}: '{value}'", []).append(
+                        f"{table.name}.{column.name}"
+                    )
+    hints = [f"{c} is a column of {', '.join(t)}" for c, t in homes.items()]
+    hints += [f"{w} is a value of {', '.join(cs)}" for w, cs in values.items()]
+    return f" ({'; '.join(hints)})" if hints else ""
 
 
 @dataclass
@@ -291,7 +302,7 @@ class SqlAgent:
                     return attempt
                 doubted = doubted or (attempt if attempt.outcome else None)
                 log.warning("attempt %d: %s rejected: %s", number, draft, attempt.problem)
-            problem = attempt.problem + column_hint(attempt.problem, self.catalog)
+            problem = attempt.problem + name_hint(attempt.problem, self.catalog)
             if problem not in problems:
                 problems.append(problem)
         return doubted or attempt
@@ -323,7 +334,7 @@ class SqlAgent:
         visible = self.catalog.without(
             {t.name for t in self.catalog.tables} - self._allowed(caller)
         )
-        found = doubts(sql, cues.named, visible, self.dialect, cues.both)
+        found = doubts(sql, cues.named, visible, self.dialect, cues.both, cues.per)
         rows = outcome.result.rows
         if not rows or (len(rows) == 1 and all(v in (None, 0) for v in rows[0])):
             found += await asyncio.to_thread(

@@ -4,10 +4,13 @@ Told "no column last_name in dogs", the embedded 1.5B model writes the same quer
 seeded Spider sample all three attempts of every such question were identical. What has only
 one reading is therefore repaired before a retry is spent:
 
+- a table name the schema lacks that is the plural of a listed value stands for the rows
+  holding it (`withdrawals` are the payments whose direction is 'withdrawal');
 - a table or column name the schema lacks, when exactly one name in scope ends with the same
   words, the column's own table looked at first (`sb_transaction` -> `sbTransaction`,
   `txAmount` -> `sbTxAmount`: with a long schema in its prompt the model drops the prefixes
-  defog's broker puts on every name), or failing that with words that begin alike
+  defog's broker puts on every name; `transaction_price` -> `sbTxPrice`, the table's own word
+  spelled out), or failing that with words that begin alike
   (`cancellation_at` -> `cancelled_at`), or the one column whose comment says the missing
   name's words (`stop_price` -> `limit_price`, "Limit or stop price");
 - a qualified column `t.x` whose table lacks `x`, or whose qualifier names no table of the
@@ -68,6 +71,7 @@ class _Schema:
         }
         self.columns = {t: {c.lower() for c in cs} for t, cs in self.column_names.items()}
         self.names = {t.name.lower(): t.name for t in catalog.tables}
+        self.values = [(t.name, c.name, c.values) for t in catalog.tables for c in t.columns]
         self.links: dict[str, list[tuple[str, str, str]]] = {}  # table -> (col, other, other col)
         for table in catalog.tables:
             for column, referred, referred_column in table.foreign_keys:
@@ -75,14 +79,43 @@ class _Schema:
                 self.links.setdefault(here, []).append((column, there, referred_column))
                 self.links.setdefault(there, []).append((referred_column, here, column))
 
+    def rows_named(self, name: str) -> exp.Subquery | None:
+        """The rows a table name the schema lacks stands for, when it is the plural of a listed
+        value (`fees`: the transactions whose type is 'fee'). Where several columns list it,
+        the one column with two values: it splits its table into two kinds of row, and the
+        plural of a kind names them (payments are deposits or withdrawals, so "withdrawals"
+        are payments, not the transactions of type 'withdrawal')."""
+        holders = [
+            (table, column, value, len(values))
+            for table, column, values in self.values
+            for value in values
+            if name in (value.lower(), f"{value.lower()}s", f"{value.lower()}es")
+        ]
+        if len(holders) > 1:
+            holders = [h for h in holders if h[3] == 2]
+        if len(holders) != 1:
+            return None
+        ((table, column, value, _),) = holders
+        rows = exp.select("*").from_(table).where(exp.column(column).eq(exp.Literal.string(value)))
+        return rows.subquery(name)
+
     def has(self, table: str, column: str) -> bool:
         return column in self.columns.get(table, set())
 
     def named_for(self, name: str, table: str) -> str | None:
-        """The column of `table` that ends with the words of `name`, or else the one whose
-        comment says them (`stop_price` is `limit_price`, "Limit or stop price")."""
-        if (real := _near(name, self.column_names[table])) or len(name_words(name)) < 2:
-            return real  # one word ("price") is in too many comments to name a column
+        """The column of `table` that ends with the words of `name`, with or without a leading
+        word of the table's own name (`transaction_price` of sbTransaction is `sbTxPrice`), or
+        else the one whose comment says them (`stop_price` is `limit_price`, "Limit or stop
+        price")."""
+        if real := _near(name, self.column_names[table]):
+            return real
+        words, own = name_words(name), {stem(w) for w in name_words(self.names[table])}
+        # transaction_price of sbTransaction: the table's own word spelled out before the rest
+        unprefixed = "_".join(words[1:]) if words and stem(words[0]) in own else ""
+        if unprefixed and (real := _near(unprefixed, self.column_names[table])):
+            return real
+        if len(words) < 2:
+            return None  # one word ("price") is in too many comments to name a column
         phrase = f" {' '.join(name_words(name))} "
         described = [c for c, text in self.comments[table].items() if phrase in f" {text} "]
         return described[0] if len(described) == 1 else None
@@ -132,6 +165,10 @@ def _rename_tables(tree: exp.Expression, schema: _Schema) -> bool:
             if not table.alias:
                 table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
             table.set("this", exp.to_identifier(real))
+            changed = True
+        elif rows := schema.rows_named(name):
+            rows.set("alias", exp.TableAlias(this=exp.to_identifier(table.alias_or_name)))
+            table.replace(rows)
             changed = True
     return changed
 

@@ -3,6 +3,8 @@ later draft does better: on the demo database, with the model's drafts scripted.
 
 import json
 
+import pytest
+
 from agents.query_doubts import doubts
 from agents.question_cues import read_cues
 from services.identity import Caller, Role
@@ -138,3 +140,30 @@ async def test_doubts_name_only_tables_the_caller_may_read(demo_sql_agent):
     caller = Caller(user_id=13, role=Role.CUSTOMER)
     outcome = await demo_sql_agent(customer, max_retries=2).answer("Paid by demo?", caller)
     assert len(customer.calls) == 1 and outcome.result.rows == [[0]]
+
+
+async def test_one_figure_for_all_where_one_per_month_is_asked_is_asked_again(demo_sql_agent):
+    where = "FROM payments WHERE direction = 'deposit'"
+    monthly = f"SELECT strftime('%Y-%m', created_at) AS m, SUM(amount) {where} GROUP BY m"
+    model = _scripted(f"SELECT SUM(amount) {where}", monthly)
+    question = "What was the total deposited per month?"
+    outcome = await demo_sql_agent(model, max_retries=2).answer(question, Caller(role=Role.ADMIN))
+    assert outcome.draft == monthly and len(outcome.result.rows) > 1
+    assert "each month" in str(model.calls[1]["messages"][-1].content)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [  # grouped; partitioned; grouped inside; a list, not one figure or one top row
+        "SELECT account_type, MAX(cash_balance) FROM trading_accounts GROUP BY account_type",
+        "SELECT account_type, RANK() OVER (PARTITION BY account_type ORDER BY cash_balance) "
+        "FROM trading_accounts",
+        "SELECT AVG(n) FROM (SELECT COUNT(*) AS n FROM orders GROUP BY account_id)",
+        "SELECT account_type, account_number FROM trading_accounts ORDER BY cash_balance",
+    ],
+)
+def test_an_answer_that_keeps_the_groups_is_not_doubted(demo_catalog, sql):
+    assert doubts(sql, [], demo_catalog, "sqlite", per="account type") == []
+    assert (
+        doubts("SELECT AVG(cash_balance) FROM trading_accounts", [], demo_catalog, "sqlite") == []
+    )

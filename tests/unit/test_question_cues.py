@@ -324,3 +324,108 @@ async def test_the_tie_break_asked_for_is_the_last_order_key(answer):
 )
 def test_a_tie_break_is_left_alone_where_it_changes_nothing(demo_catalog, question, sql):
     assert enforced(sql, read_cues(question, (), demo_catalog), demo_catalog, "sqlite") == sql
+
+
+async def test_a_running_total_beside_a_group_by_runs_over_the_groups(answer, demo_engine):
+    where = "FROM payments WHERE direction = 'deposit' AND status = 'succeeded'"
+    months = _rows(
+        demo_engine,
+        f"SELECT strftime('%Y-%m', created_at) AS m, SUM(amount) {where} GROUP BY m ORDER BY m",
+    )
+    assert len(months) > 1
+    running, expected = 0.0, []
+    for month, total in months:
+        running += total
+        expected.append((month, pytest.approx(total), pytest.approx(running)))
+    draft = (
+        "SELECT strftime('%Y-%m', created_at) AS month, SUM(amount) AS total, "
+        f"SUM(amount) OVER (ORDER BY created_at) AS running {where} GROUP BY month ORDER BY month"
+    )
+    assert [tuple(r) for r in _rows(demo_engine, draft)] != expected  # one row's amount a month
+    outcome = await answer("Successful deposits per month with the running total?", draft)
+    assert [tuple(r) for r in outcome.result.rows] == expected
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [  # already over the groups; an average of averages is not the average; no GROUP BY
+        "SELECT symbol, SUM(SUM(quantity)) OVER (ORDER BY symbol) FROM orders GROUP BY symbol",
+        "SELECT symbol, AVG(quantity) OVER (ORDER BY created_at) FROM orders GROUP BY symbol",
+        "SELECT symbol, SUM(quantity) OVER (ORDER BY created_at) FROM orders",
+        "SELECT side, SUM(quantity) OVER (ORDER BY created_at) FROM orders GROUP BY side, symbol",
+    ],
+)
+def test_a_window_is_left_alone_where_the_groups_give_no_one_reading(demo_catalog, sql):
+    assert enforced(sql, Cues(), demo_catalog, "sqlite") == sql
+
+
+async def test_a_window_ahead_of_now_starts_now(answer, demo_engine):
+    where = "FROM kyc_verifications WHERE status = 'approved'"
+    expired = _scalar(demo_engine, f"SELECT COUNT(*) {where} AND expires_at < datetime('now')")
+    ahead = _rows(
+        demo_engine,
+        f"SELECT id {where} AND expires_at >= datetime('now') "
+        "AND expires_at < datetime('now', '+400 days') ORDER BY id",
+    )
+    assert expired and ahead  # some approved checks have lapsed already, some lapse soon
+    draft = f"SELECT id {where} AND expires_at < datetime('now', '+400 days') ORDER BY id"
+    outcome = await answer("Which approved checks expire within the next 400 days?", draft)
+    assert [tuple(r) for r in outcome.result.rows] == ahead
+    since = await answer("Which approved checks expired before 400 days from now?", draft)
+    assert len(since.result.rows) == len(ahead) + expired
+
+
+def test_a_window_ahead_keeps_a_lower_bound_the_model_wrote(demo_catalog):
+    cues = read_cues("Which checks expire in the next 30 days?")
+    assert cues.ahead
+    bounded = (
+        "SELECT id FROM kyc_verifications WHERE expires_at BETWEEN datetime('now') "
+        "AND datetime('now', '+30 days')"
+    )
+    assert enforced(bounded, cues, demo_catalog, "sqlite") == bounded
+    dated = "SELECT id FROM kyc_verifications WHERE expires_at <= date('now', '+30 days')"
+    assert "expires_at >= CURRENT_TIMESTAMP" in enforced(dated, cues, demo_catalog, "sqlite")
+
+
+@pytest.mark.parametrize(
+    ("question", "per"),
+    [
+        ("Per account type, which account has the most cash?", "account type"),
+        ("What did I pay, per account?", "account"),
+        ("How many were sent in each of the last 3 weeks?", "week"),
+        ("The monthly average price in 2023?", "month"),
+        ("What is the average monthly price of active subscriptions?", None),
+        ("List the name of each customer.", None),
+    ],
+)
+def test_what_a_figure_is_asked_for_each_of_is_read(question, per):
+    assert read_cues(question).per == per
+
+
+async def test_the_top_row_per_group_asked_for_is_each_groups(answer, demo_engine):
+    richest = _rows(
+        demo_engine,
+        "SELECT account_type, MAX(cash_balance) FROM trading_accounts GROUP BY account_type",
+    )
+    assert len(richest) > 1
+    draft = (
+        "SELECT account_type, cash_balance FROM trading_accounts ORDER BY cash_balance DESC LIMIT 1"
+    )
+    outcome = await answer("Per account type, which account holds the most cash?", draft)
+    assert sorted(map(tuple, outcome.result.rows)) == sorted(richest)
+
+
+async def test_the_figure_per_group_asked_for_is_each_groups(answer, demo_engine):
+    (user_id,) = _rows(
+        demo_engine,
+        "SELECT user_id FROM positions GROUP BY user_id HAVING COUNT(DISTINCT account_id) > 1 "
+        "ORDER BY user_id LIMIT 1",
+    )[0]
+    mine = f"FROM positions WHERE user_id = {user_id}"
+    per_account = _rows(demo_engine, f"SELECT account_id, SUM(quantity) {mine} GROUP BY account_id")
+    me = Caller(user_id=user_id, role=Role.CUSTOMER)
+    draft = "SELECT SUM(quantity) FROM positions"
+    outcome = await answer("How many units do I hold per account?", draft, me)
+    assert sorted(map(tuple, outcome.result.rows)) == sorted(per_account)
+    overall = await answer("How many units do I hold in all?", draft, me)
+    assert overall.result.rows == [[sum(q for _a, q in per_account)]]

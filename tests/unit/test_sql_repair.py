@@ -125,6 +125,11 @@ def _rows(engine, sql):
             "SELECT SUM(sbTxAmount) FROM transactions",
             "SELECT SUM(sbTxAmount) FROM sbTransaction",
         ),
+        (  # the table's own word spelled out in front of the column's: dropped
+            "broker.db",
+            "SELECT AVG(transaction_price) FROM sbTransaction WHERE transaction_status = 'success'",
+            "SELECT AVG(sbTxPrice) FROM sbTransaction WHERE sbTxStatus = 'success'",
+        ),
         (  # no name ends so, but one begins alike word for word
             "world_1",
             "SELECT Language FROM countrylanguage WHERE percent > 90",
@@ -318,3 +323,15 @@ def test_a_column_named_by_the_words_of_one_columns_comment_is_that_column(demo_
     )
     for vague in ("SELECT fill_value FROM orders", "SELECT market_value FROM orders"):
         assert repair(vague, demo_catalog) is None, vague
+
+
+def test_a_table_named_for_a_value_is_the_rows_holding_it(demo_catalog, demo_engine):
+    """Payments are deposits or withdrawals; transactions list 'withdrawal' among their types, so
+    "withdrawals" are payments. "pendings" could be KYC checks, notifications or payments."""
+    draft = "SELECT COUNT(DISTINCT w.user_id) FROM withdrawals AS w"
+    gold = "SELECT COUNT(DISTINCT user_id) FROM payments WHERE direction = 'withdrawal'"
+    repaired = repair(draft, demo_catalog)
+    assert repaired is not None and _rows(demo_engine, repaired) == _rows(demo_engine, gold)
+    fees = repair("SELECT SUM(amount) FROM fees", demo_catalog)
+    assert fees == "SELECT SUM(amount) FROM (SELECT * FROM transactions WHERE type = 'fee') AS fees"
+    assert repair("SELECT COUNT(*) FROM pendings", demo_catalog) is None

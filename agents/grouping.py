@@ -1,0 +1,131 @@
+"""Aggregates and the groups they run over, written the way SQL computes them.
+
+Two slips of the embedded model return numbers from SQLite where PostgreSQL would refuse the
+query, and each has one reading.
+
+A running total beside a GROUP BY. Asked for "each month's deposits and the running total
+since the beginning", the embedded model writes `SUM(amount) OVER (ORDER BY created_at)`
+beside `GROUP BY month`. A window runs after the grouping, so that sums one arbitrary row's
+amount per month, in the order of one arbitrary row's time: SQLite returns it without
+complaint, PostgreSQL refuses it. There is one reading, the
+window over the groups' own totals, ordered by the group key the time belongs to:
+`SUM(SUM(amount)) OVER (ORDER BY strftime('%Y-%m', created_at))`.
+
+Only running sums, counts, minima and maxima are rewritten (an average of averages is not the
+average), and only when every ungrouped column the window orders or partitions by sits inside
+exactly one group key.
+
+A result column beside a count, sum or average with no GROUP BY at all: "return the merchant
+name and the number of coupons" written as `SELECT m.name, COUNT(c.cid) FROM ...` counts every
+coupon of every merchant and shows one merchant's name beside it. The column is what the
+figures are for, so it becomes the GROUP BY. Beside MIN or MAX it is left alone: there SQLite
+shows the row that holds the extreme, and the model writes it so on purpose.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from agents.sql_tree import parse
+
+_OVER_GROUPS = {exp.Sum: exp.Sum, exp.Count: exp.Sum, exp.Max: exp.Max, exp.Min: exp.Min}
+
+
+def _group_keys(select: exp.Select) -> list[exp.Expression]:
+    """The GROUP BY keys, a result column's alias replaced by what it computes."""
+    computed = {p.alias.lower(): p.this for p in select.expressions if isinstance(p, exp.Alias)}
+    keys = []
+    for key in select.args["group"].expressions:
+        named = isinstance(key, exp.Column) and not key.table and key.name.lower() in computed
+        keys.append(computed[key.name.lower()] if named else key)
+    return keys
+
+
+def _grouped(expression: exp.Expression, keys: list[exp.Expression]) -> bool:
+    return any(expression == key for key in keys)
+
+
+def _key_for(expression: exp.Expression, keys: list[exp.Expression]) -> exp.Expression | None:
+    """`expression` itself when it is a group key; else the one key holding its columns."""
+    if _grouped(expression, keys):
+        return expression
+    names = {c.sql().lower() for c in expression.find_all(exp.Column)}
+    holders = [
+        k for k in keys if names and names <= {c.sql().lower() for c in k.find_all(exp.Column)}
+    ]
+    return holders[0].copy() if len(holders) == 1 else None
+
+
+def _over_groups(window: exp.Window, keys: list[exp.Expression]) -> exp.Window | None:
+    func = window.this
+    rebuilt = _OVER_GROUPS.get(type(func))
+    if (
+        rebuilt is None
+        or func.find(exp.Window)
+        or any(a is not func for a in func.find_all(exp.AggFunc))
+    ):
+        return None
+    if not func.find(exp.Column) or _grouped(func.this, keys):
+        return None  # COUNT(*), or a window over a group key: already per group
+    new = window.copy()
+    for part in new.args.get("partition_by") or []:
+        if (key := _key_for(part, keys)) is None:
+            return None
+        part.replace(key)
+    for ordered in new.args["order"].expressions if new.args.get("order") else []:
+        if (key := _key_for(ordered.this, keys)) is None:
+            return None
+        ordered.set("this", key)
+    new.set("this", rebuilt(this=func.copy()))
+    return new
+
+
+def _group_bare_columns(select: exp.Select) -> bool:
+    if select.args.get("group"):
+        return False
+    figures = [
+        a
+        for p in select.expressions
+        for a in p.find_all(exp.AggFunc)
+        if a.find_ancestor(exp.Select) is select and not a.find_ancestor(exp.Window)
+    ]
+    if not figures or any(isinstance(a, exp.Max | exp.Min) for a in figures):
+        return False
+    bare = [
+        p.unalias()
+        for p in select.expressions
+        if p.find(exp.Column) and not p.find(exp.AggFunc, exp.Select, exp.Window)
+    ]
+    for column in bare:
+        select.group_by(column.copy(), copy=False)
+    return bool(bare)
+
+
+def grouped(sql: str, dialect: str) -> str:
+    """`sql` with each running aggregate of a grouped SELECT taken over the groups' totals, and
+    the plain result columns beside a count, sum or average made its groups; unchanged when
+    there is nothing to do or it is not SQL.
+
+    >>> grouped("SELECT DATE(t) AS d, SUM(x) OVER (ORDER BY t) FROM p GROUP BY d", "sqlite")
+    'SELECT DATE(t) AS d, SUM(SUM(x)) OVER (ORDER BY DATE(t)) FROM p GROUP BY d'
+    >>> grouped("SELECT m.name, COUNT(*) FROM m JOIN c ON m.id = c.mid", "sqlite")
+    'SELECT m.name, COUNT(*) FROM m JOIN c ON m.id = c.mid GROUP BY m.name'
+    >>> sql = "SELECT m, SUM(SUM(x)) OVER (ORDER BY m) FROM p GROUP BY m"
+    >>> grouped(sql, "sqlite") == sql
+    True
+    """
+    tree = parse(sql, dialect)
+    if tree is None:
+        return sql
+    changed = False
+    for select in list(tree.find_all(exp.Select)):
+        changed |= _group_bare_columns(select)
+        if not select.args.get("group"):
+            continue
+        keys = _group_keys(select)
+        windows = [w for w in select.find_all(exp.Window) if w.find_ancestor(exp.Select) is select]
+        for window in windows:
+            if new := _over_groups(window, keys):
+                window.replace(new)
+                changed = True
+    return tree.sql(dialect=dialect) if changed else sql

@@ -1,0 +1,99 @@
+""" "Within the next 90 days" starts now.
+
+Asked which KYC checks "expire within the next 90 days", the embedded model writes
+`expires_at < DATE('now', '+90 days')` and stops there, so every check that expired years ago
+comes back too. A window the question puts ahead of now has one reading, so the missing lower
+bound is added: now, as a date for a DATE column and as a timestamp otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from agents.sql_tree import parse, table_aliases
+from services.catalog import Catalog
+
+_AHEAD = re.compile(
+    r"\b(?:within|in|over|during)\s+the\s+(?:next|coming)\s+(?:\d+\s+|[a-z]+\s+)?"
+    r"(?:hour|day|week|month|quarter|year)s?\b",
+    re.I,
+)
+_NOW = (exp.CurrentDate, exp.CurrentTimestamp, exp.CurrentDatetime)
+
+
+def looks_ahead(question: str) -> bool:
+    """Whether the question asks about a window that starts now and runs ahead.
+
+    >>> looks_ahead("Which checks expire within the next 90 days?")
+    True
+    >>> looks_ahead("Orders in the last 30 days")
+    False
+    """
+    return bool(_AHEAD.search(question))
+
+
+def _from_now(expression: exp.Expression) -> bool:
+    return any(
+        isinstance(node, _NOW) or (isinstance(node, exp.Literal) and node.this.lower() == "now")
+        for node in expression.walk()
+    )
+
+
+def _bounded_below(column: exp.Column, conditions: list[exp.Expression]) -> bool:
+    for condition in conditions:
+        if isinstance(condition, exp.Between) and condition.this == column:
+            return True
+        if isinstance(condition, exp.GT | exp.GTE) and condition.this == column:
+            return True
+        if isinstance(condition, exp.LT | exp.LTE) and condition.expression == column:
+            return True
+    return False
+
+
+def _is_date(column: exp.Column, tree: exp.Expression, catalog: Catalog) -> bool:
+    tables = {t.name.lower(): t for t in catalog.tables}
+    aliases = table_aliases(tree, tables)
+    homes = [aliases[column.table.lower()]] if column.table.lower() in aliases else aliases.values()
+    types = {
+        c.type.upper()
+        for name in homes
+        for c in tables[name].columns
+        if c.name.lower() == column.name.lower()
+    }
+    return types == {"DATE"}
+
+
+def with_lower_bound(sql: str, catalog: Catalog, dialect: str) -> str:
+    """`sql` with `column >= now` beside each `column < (a time from now)` that has no lower
+    bound; unchanged when none lacks one or it is not SQL.
+
+    >>> sql = "SELECT id FROM kyc WHERE ends < DATE('now', '+9 days')"
+    >>> with_lower_bound(sql, Catalog(tables=[]), "sqlite")
+    "SELECT id FROM kyc WHERE ends < DATE('now', '+9 days') AND ends >= CURRENT_TIMESTAMP"
+    """
+    tree = parse(sql, dialect)
+    if tree is None:
+        return sql
+    changed = False
+    for select in list(tree.find_all(exp.Select)):
+        where = select.args.get("where")
+        conditions = (
+            list(where.this.flatten())
+            if where and isinstance(where.this, exp.And)
+            else ([where.this] if where else [])
+        )
+        for condition in conditions:
+            column = condition.this
+            if not (
+                isinstance(condition, exp.LT | exp.LTE)
+                and isinstance(column, exp.Column)
+                and _from_now(condition.expression)
+                and not _bounded_below(column, conditions)
+            ):
+                continue
+            now = exp.CurrentDate() if _is_date(column, tree, catalog) else exp.CurrentTimestamp()
+            select.where(exp.GTE(this=column.copy(), expression=now), copy=False)
+            changed = True
+    return tree.sql(dialect=dialect) if changed else sql
