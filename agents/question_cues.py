@@ -25,6 +25,9 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
 - a running total beside a GROUP BY runs over the groups' totals, and a plain column beside a
   count with no GROUP BY is its group (`agents.grouping`: not cues, but the one reading SQL
   allows);
+- "the number of filled orders" counts each order once, however many fills join it
+  (`agents.counted_rows`);
+- a result column written twice is shown once (`agents.result_columns`);
 - "the user id", when no other id is asked, is the owner's id, not the row's (`agents.user_ids`).
 
 Rounding and sign look at the rows the query returned, so only columns that need it change,
@@ -39,9 +42,11 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
+from agents.counted_rows import counted_once, counted_words
 from agents.grouping import grouped
 from agents.named_values import NamedValue, named_values, with_named_values
 from agents.per_group import grouped_as_asked
+from agents.result_columns import without_repeats
 from agents.sql_tree import name_words, own_columns, parse, read_sources, stem
 from agents.time_differences import Unit, with_time_differences
 from agents.time_windows import looks_ahead, with_lower_bound
@@ -103,6 +108,7 @@ class Cues(BaseModel):
     )
     per: str | None = Field(None, description="What it asks a figure for each of ('month').")
     ahead: bool = Field(False, description="It asks about a window after now ('next 90 days').")
+    counted: list[str] = Field(default_factory=list, description="Stems of what it counts.")
 
     @property
     def shapes_result(self) -> bool:
@@ -144,6 +150,7 @@ def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None
         if (per := _PER.search(question))
         else None,
         ahead=looks_ahead(question),
+        counted=counted_words(question),
     )
 
 
@@ -155,6 +162,7 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = with_time_differences(sql, cues.unit, catalog, dialect)
     sql = with_lower_bound(sql, catalog, dialect) if cues.ahead else sql
     sql = grouped(grouped_as_asked(sql, cues.per, catalog, dialect), dialect)
+    sql = without_repeats(counted_once(sql, cues.counted, catalog, dialect), dialect)
     sql = unrounded(sql, dialect) if cues.exact else sql
     sql = with_user_ids(sql, catalog, dialect) if cues.user_ids else sql
     sql = ordered_as_asked(sql, cues.order_by, dialect)

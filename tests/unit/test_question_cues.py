@@ -429,3 +429,23 @@ async def test_the_figure_per_group_asked_for_is_each_groups(answer, demo_engine
     assert sorted(map(tuple, outcome.result.rows)) == sorted(per_account)
     overall = await answer("How many units do I hold in all?", draft, me)
     assert overall.result.rows == [[sum(q for _a, q in per_account)]]
+
+
+async def test_orders_counted_through_their_fills_count_once(answer, demo_engine):
+    filled = "FROM orders WHERE status = 'filled' GROUP BY symbol"
+    per_symbol = sorted(_rows(demo_engine, f"SELECT symbol, COUNT(*) {filled}"))
+    draft = (
+        "SELECT t.symbol, COUNT(*) FROM transactions AS t JOIN orders AS o ON t.order_id = o.id "
+        "WHERE o.status = 'filled' GROUP BY t.symbol"
+    )
+    assert sorted(_rows(demo_engine, draft)) != per_symbol  # some orders filled in parts
+    outcome = await answer("How many filled orders does each symbol have?", draft)
+    assert sorted(map(tuple, outcome.result.rows)) == per_symbol
+    fills = await answer("How many fills did each symbol's filled orders get?", draft)
+    assert sorted(map(tuple, fills.result.rows)) == sorted(_rows(demo_engine, draft))
+
+
+async def test_a_result_column_written_twice_is_shown_once(answer):
+    draft = "SELECT o.id, o.symbol, o.id FROM orders AS o WHERE o.status = 'open' ORDER BY o.id"
+    outcome = await answer("List the open orders: id and symbol.", draft)
+    assert [c.name for c in outcome.result.columns] == ["id", "symbol"] and outcome.result.rows
