@@ -14,7 +14,9 @@ can mend them, because the model picked the wrong table:
 - the question asks for what has both of two values and the query keeps rows with either
   (`account_type IN ('margin', 'crypto')`);
 - the question asks for a figure per month, or the top row for each account type, and the
-  query returns one for all of them: it groups and partitions nothing.
+  query returns one for all of them: it groups and partitions nothing;
+- the question asks about "the last five trading days" and the query counts days back from
+  today.
 
 On the four evaluation sets each sign was found only on wrong answers (fourteen of them), never on
 a right one; one gold query of defog's shows the first ("daily active users" counted without
@@ -30,6 +32,7 @@ from sqlglot import exp
 
 from agents.named_values import NamedValue
 from agents.per_group import one_for_all
+from agents.question_cues import Cues
 from agents.sql_tree import parse, table_aliases
 from services.catalog import Catalog, ColumnInfo, TableInfo
 
@@ -170,34 +173,41 @@ def _ungrouped(tree: exp.Expression, per: str | None) -> list[str]:
     ]
 
 
-def doubts(
-    sql: str,
-    named: Sequence[NamedValue],
-    catalog: Catalog,
-    dialect: str,
-    both: str | None = None,
-    per: str | None = None,
-) -> list[str]:
-    """What speaks against `sql` answering a question that names `named` (and, in `both`, the
-    words after its "both", lower-cased; in `per`, what it asks a figure for each of); empty
-    when nothing.
+def _calendar_days(tree: exp.Expression, trading_days: str | None) -> list[str]:
+    """ "The last five trading days" counted back from today: weekends and holidays have no
+    prices, so five calendar days hold three or four trading days, or none at all."""
+    dated = any(
+        isinstance(node, exp.Literal) and node.this.lower() == "now" for node in tree.walk()
+    ) or tree.find(exp.CurrentDate, exp.CurrentTimestamp)
+    if not trading_days or not dated:
+        return []
+    return [
+        f"the last {trading_days} trading days are the {trading_days} latest dates that have a "
+        f"price (ORDER BY the date DESC LIMIT {trading_days}), not the days since "
+        f"{trading_days} days ago"
+    ]
+
+
+def doubts(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> list[str]:
+    """What speaks against `sql` answering a question with these cues; empty when nothing.
 
     >>> from services.catalog import ColumnInfo, TableInfo
     >>> status = ColumnInfo(name="status", type="TEXT", values=["filled", "open"])
     >>> c = Catalog(tables=[TableInfo(name="orders", columns=[status]),
     ...     TableInfo(name="fills", columns=[ColumnInfo(name="symbol", type="TEXT")])])
     >>> filled = NamedValue(table="orders", column="status", value="filled", beside_table=True)
-    >>> doubts("SELECT COUNT(*) FROM fills", [filled], c, "sqlite")
+    >>> doubts("SELECT COUNT(*) FROM fills", Cues(named=[filled]), c, "sqlite")
     ["the question asks for orders with status 'filled', but the query does not read orders"]
-    >>> doubts("SELECT COUNT(*) FROM orders WHERE status = 'done'", [], c, "sqlite")
+    >>> doubts("SELECT COUNT(*) FROM orders WHERE status = 'done'", Cues(), c, "sqlite")
     []
     """
     tree = parse(sql, dialect)
     if tree is None:
         return []
     return (
-        _unread(tree, named)
+        _unread(tree, cues.named)
         + _foreign_values(tree, catalog)
-        + _either(tree, both)
-        + _ungrouped(tree, per)
+        + _either(tree, cues.both)
+        + _ungrouped(tree, cues.per)
+        + _calendar_days(tree, cues.trading_days)
     )

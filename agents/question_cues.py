@@ -69,6 +69,7 @@ _TIES = re.compile(
     re.I,
 )
 _UNIT = re.compile(r"\b(?P<unit>second|minute|hour|day)s?\b", re.I)
+_TRADING_DAYS = re.compile(r"\blast\s+(?P<n>\d+|[a-z]+)\s+trading\s+days\b", re.I)
 _PER = re.compile(  # not "each" alone: "the name of each singer" asks for every row
     r"\b(?:per|(?:for|in)\s+(?:each|every))\s+(?:of\s+the\s+(?:last|past|next)\s+(?:\w+\s+)?)?"
     r"(?P<word>[a-z]+(?:\s+type)?)"
@@ -109,6 +110,7 @@ class Cues(BaseModel):
     per: str | None = Field(None, description="What it asks a figure for each of ('month').")
     ahead: bool = Field(False, description="It asks about a window after now ('next 90 days').")
     counted: list[str] = Field(default_factory=list, description="Stems of what it counts.")
+    trading_days: str | None = Field(None, description="N of its 'last N trading days'.")
 
     @property
     def shapes_result(self) -> bool:
@@ -151,6 +153,7 @@ def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None
         else None,
         ahead=looks_ahead(question),
         counted=counted_words(question),
+        trading_days=days["n"].lower() if (days := _TRADING_DAYS.search(question)) else None,
     )
 
 

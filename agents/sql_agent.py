@@ -315,7 +315,8 @@ class SqlAgent:
         sql = enforced(draft, cues, self.catalog, self.dialect)
         attempt = await self._run(draft, sql, caller, attempts)
         repaired = None if attempt.outcome else repair(sql, self.catalog, self.dialect)
-        if repaired:
+        if repaired:  # what the question states holds for the repaired query too
+            repaired = enforced(repaired, cues, self.catalog, self.dialect)
             second = await self._run(draft, repaired, caller, attempts)
             if second.outcome:
                 log.info("repaired draft: %s -> %s", draft, repaired)
@@ -334,7 +335,7 @@ class SqlAgent:
         visible = self.catalog.without(
             {t.name for t in self.catalog.tables} - self._allowed(caller)
         )
-        found = doubts(sql, cues.named, visible, self.dialect, cues.both, cues.per)
+        found = doubts(sql, cues, visible, self.dialect)
         rows = outcome.result.rows
         if not rows or (len(rows) == 1 and all(v in (None, 0) for v in rows[0])):
             found += await asyncio.to_thread(

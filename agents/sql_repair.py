@@ -72,6 +72,7 @@ class _Schema:
         self.columns = {t: {c.lower() for c in cs} for t, cs in self.column_names.items()}
         self.names = {t.name.lower(): t.name for t in catalog.tables}
         self.values = [(t.name, c.name, c.values) for t in catalog.tables for c in t.columns]
+        self.listed = {(t.lower(), c.lower()): set(vs) for t, c, vs in self.values if vs}
         self.links: dict[str, list[tuple[str, str, str]]] = {}  # table -> (col, other, other col)
         for table in catalog.tables:
             for column, referred, referred_column in table.foreign_keys:
@@ -314,17 +315,48 @@ def _repair_join(
     return True
 
 
+def _compared(select: exp.Select, names: set[str]) -> dict[str, set[str]]:
+    """The text literals each of `names` is compared with (`=` or `IN`) in the SELECT."""
+    found: dict[str, set[str]] = {}
+    for condition in select.find_all(exp.EQ, exp.In):
+        column = condition.this
+        if isinstance(column, exp.Column) and column.name.lower() in names:
+            eq = isinstance(condition, exp.EQ)
+            sides = [condition.expression] if eq else condition.expressions
+            literals = {s.this for s in sides if isinstance(s, exp.Literal) and s.is_string}
+            if literals:
+                found.setdefault(column.name.lower(), set()).update(literals)
+    return found
+
+
 def _join_for(
     select: exp.Select, sources: dict[str, str], missing: list[exp.Column], schema: _Schema
 ) -> bool:
     """Join the one table, a foreign key away from a source, that holds every missing column;
-    or, when none holds them all, for each missing column the one such table that has it."""
+    or, when none holds them all, for each missing column the one such table that has it.
+    Where several tables have a column the query compares with a value, the one whose column
+    lists that value is meant (`status = 'filled'`: orders, not accounts or users)."""
     names = {c.name.lower() for c in missing}
-    joins = _neighbours_with(names, sources, schema)
+    compared = _compared(select, names)
+
+    def holding(wanted: set[str]) -> set[tuple[str, str, str, str]]:
+        joins = _neighbours_with(wanted, sources, schema)
+        if len(joins) < 2:
+            return joins
+        return {
+            j
+            for j in joins
+            if all(
+                compared[name] <= schema.listed.get((j[2], name), set())
+                for name in wanted & compared.keys()
+            )
+        }
+
+    joins = holding(names)
     if len(joins) != 1:
         joins = set()
         for name in names:
-            found = _neighbours_with({name}, sources, schema)
+            found = holding({name})
             if len(found) != 1:
                 return False
             joins |= found

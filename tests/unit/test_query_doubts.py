@@ -6,7 +6,7 @@ import json
 import pytest
 
 from agents.query_doubts import doubts
-from agents.question_cues import read_cues
+from agents.question_cues import Cues, read_cues
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
 
@@ -43,7 +43,7 @@ async def test_an_answer_without_doubts_is_not_asked_again(demo_sql_agent):
 
 def test_a_value_its_column_never_holds_is_doubted_and_its_home_named(demo_catalog):
     sql = "SELECT COUNT(*) FROM trading_accounts AS a WHERE a.status = 'filled'"
-    (doubt,) = doubts(sql, [], demo_catalog, "sqlite")
+    (doubt,) = doubts(sql, Cues(), demo_catalog, "sqlite")
     assert "trading_accounts.status never holds 'filled'" in doubt
     assert "orders.status" in doubt
 
@@ -51,16 +51,16 @@ def test_a_value_its_column_never_holds_is_doubted_and_its_home_named(demo_catal
 def test_what_the_question_allows_is_not_doubted(demo_catalog):
     cues = read_cues("How many customers hold a crypto account?", (), demo_catalog)
     reads = "SELECT COUNT(DISTINCT user_id) FROM trading_accounts WHERE account_type = 'crypto'"
-    assert doubts(reads, cues.named, demo_catalog, "sqlite") == []
+    assert doubts(reads, cues, demo_catalog, "sqlite") == []
     unread = "SELECT COUNT(DISTINCT user_id) FROM positions"
-    assert "does not read trading_accounts" in doubts(unread, cues.named, demo_catalog, "sqlite")[0]
+    assert "does not read trading_accounts" in doubts(unread, cues, demo_catalog, "sqlite")[0]
     held = (
         "SELECT COUNT(*) FROM orders WHERE status IN ('open', 'partially_filled')",
         "SELECT COUNT(*) FROM orders AS o WHERE o.symbol = 'ZZZZ'",  # symbols are not listed
         "SELECT COUNT(*) FROM (SELECT status AS s FROM orders) WHERE s = 'x'",  # not a stored one
     )
     for sql in held:
-        assert doubts(sql, [], demo_catalog, "sqlite") == [], sql
+        assert doubts(sql, Cues(), demo_catalog, "sqlite") == [], sql
 
 
 def _account(demo_engine, user_id: int | None = None) -> str:
@@ -126,7 +126,7 @@ async def test_either_of_two_values_is_doubted_where_the_question_asks_for_both(
         "How many users have a margin or a crypto account?",
         "List both the id and type.",
     ):
-        assert doubts(either, [], demo_catalog, "sqlite", read_cues(asked).both) == [], asked
+        assert doubts(either, read_cues(asked), demo_catalog, "sqlite") == [], asked
 
 
 async def test_doubts_name_only_tables_the_caller_may_read(demo_sql_agent):
@@ -163,7 +163,20 @@ async def test_one_figure_for_all_where_one_per_month_is_asked_is_asked_again(de
     ],
 )
 def test_an_answer_that_keeps_the_groups_is_not_doubted(demo_catalog, sql):
-    assert doubts(sql, [], demo_catalog, "sqlite", per="account type") == []
-    assert (
-        doubts("SELECT AVG(cash_balance) FROM trading_accounts", [], demo_catalog, "sqlite") == []
+    assert doubts(sql, Cues(per="account type"), demo_catalog, "sqlite") == []
+    overall = "SELECT AVG(cash_balance) FROM trading_accounts"
+    assert doubts(overall, Cues(), demo_catalog, "sqlite") == []
+
+
+def test_trading_days_counted_back_from_today_are_doubted(demo_catalog):
+    cues = read_cues("What was AAPL's average close over its last five trading days?")
+    by_date = "SELECT AVG(close) FROM market_prices WHERE price_date >= date('now', '-5 days')"
+    (doubt,) = doubts(by_date, cues, demo_catalog, "sqlite")
+    assert "five latest dates" in doubt
+    latest = (
+        "SELECT AVG(close) FROM (SELECT close FROM market_prices WHERE symbol = 'AAPL' "
+        "ORDER BY price_date DESC LIMIT 5)"
     )
+    assert doubts(latest, cues, demo_catalog, "sqlite") == []
+    calendar = read_cues("What was AAPL's average close over the last five days?")
+    assert doubts(by_date, calendar, demo_catalog, "sqlite") == []

@@ -335,3 +335,19 @@ def test_a_table_named_for_a_value_is_the_rows_holding_it(demo_catalog, demo_eng
     fees = repair("SELECT SUM(amount) FROM fees", demo_catalog)
     assert fees == "SELECT SUM(amount) FROM (SELECT * FROM transactions WHERE type = 'fee') AS fees"
     assert repair("SELECT COUNT(*) FROM pendings", demo_catalog) is None
+
+
+def test_a_column_several_neighbours_hold_is_joined_from_the_one_listing_its_value(
+    demo_catalog, demo_engine
+):
+    """Orders, accounts and users all have a status and are a key away from transactions;
+    only orders list 'filled'. Compared with no value, the status stays ambiguous."""
+    draft = "SELECT COUNT(*) FROM transactions WHERE type = 'buy' AND status = 'filled'"
+    gold = (
+        "SELECT COUNT(*) FROM transactions AS t JOIN orders AS o ON t.order_id = o.id "
+        "WHERE t.type = 'buy' AND o.status = 'filled'"
+    )
+    repaired = repair(draft, demo_catalog)
+    assert repaired is not None and "JOIN orders" in repaired
+    assert _rows(demo_engine, repaired) == _rows(demo_engine, gold)
+    assert repair("SELECT status, COUNT(*) FROM transactions GROUP BY status", demo_catalog) is None
