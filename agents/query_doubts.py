@@ -16,7 +16,7 @@ can mend them, because the model picked the wrong table:
 - the question asks for a figure per month, or the top row for each account type, and the
   query returns one for all of them: it groups and partitions nothing;
 - the question asks about "the last five trading days" and the query counts days back from
-  today.
+  today; or about "the past 7 days" and the query never reads the clock.
 
 On the four evaluation sets each sign was found only on wrong answers (fourteen of them), never on
 a right one; one gold query of defog's shows the first ("daily active users" counted without
@@ -34,6 +34,7 @@ from agents.named_values import NamedValue
 from agents.per_group import one_for_all
 from agents.question_cues import Cues
 from agents.sql_tree import parse, table_aliases
+from agents.time_windows import mentions_now
 from services.catalog import Catalog, ColumnInfo, TableInfo
 
 Holds = Callable[[str, str, str], bool | None]  # (table, column, value): does a row hold it?
@@ -173,18 +174,25 @@ def _ungrouped(tree: exp.Expression, per: str | None) -> list[str]:
     ]
 
 
-def _calendar_days(tree: exp.Expression, trading_days: str | None) -> list[str]:
+def _calendar_days(tree: exp.Expression, trading_days: int | None) -> list[str]:
     """ "The last five trading days" counted back from today: weekends and holidays have no
     prices, so five calendar days hold three or four trading days, or none at all."""
-    dated = any(
-        isinstance(node, exp.Literal) and node.this.lower() == "now" for node in tree.walk()
-    ) or tree.find(exp.CurrentDate, exp.CurrentTimestamp)
-    if not trading_days or not dated:
+    if not trading_days or not mentions_now(tree):
         return []
     return [
         f"the last {trading_days} trading days are the {trading_days} latest dates that have a "
         f"price (ORDER BY the date DESC LIMIT {trading_days}), not the days since "
         f"{trading_days} days ago"
+    ]
+
+
+def _undated(tree: exp.Expression, recent: str | None) -> list[str]:
+    """ "In the past 7 days" with no condition on the clock: the answer covers all time."""
+    if not recent or mentions_now(tree):
+        return []
+    return [
+        f"the question asks about the {recent}, but the query has no condition on a date "
+        "counted back from today ('now')"
     ]
 
 
@@ -210,4 +218,5 @@ def doubts(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> list[str]:
         + _either(tree, cues.both)
         + _ungrouped(tree, cues.per)
         + _calendar_days(tree, cues.trading_days)
+        + _undated(tree, cues.recent)
     )

@@ -49,11 +49,13 @@ from agents.per_group import grouped_as_asked
 from agents.result_columns import without_repeats
 from agents.sql_tree import name_words, own_columns, parse, read_sources, stem
 from agents.time_differences import Unit, with_time_differences
-from agents.time_windows import looks_ahead, with_lower_bound
+from agents.time_windows import looks_ahead, recent_window, with_lower_bound
 from agents.user_ids import asks_only_user_ids, with_user_ids
 from services.catalog import Catalog
 
 _NUMBERS = {"no": 0, "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4}
+_COUNT_WORDS = "one two three four five six seven eight nine ten".split()
+_COUNTS = {w: n for n, w in enumerate(_COUNT_WORDS, 1)}
 _ROUNDING = re.compile(
     r"\bround(?:ed|ing)?\b[^.?!]*?\bto\s+(?:the\s+nearest\s+)?"
     r"(?P<n>\d|no|zero|one|two|three|four)\s+decimal",
@@ -69,7 +71,7 @@ _TIES = re.compile(
     re.I,
 )
 _UNIT = re.compile(r"\b(?P<unit>second|minute|hour|day)s?\b", re.I)
-_TRADING_DAYS = re.compile(r"\blast\s+(?P<n>\d+|[a-z]+)\s+trading\s+days\b", re.I)
+_TRADING_DAYS = re.compile(rf"\blast\s+(?P<n>\d+|{'|'.join(_COUNTS)})\s+trading\s+days\b", re.I)
 _PER = re.compile(  # not "each" alone: "the name of each singer" asks for every row
     r"\b(?:per|(?:for|in)\s+(?:each|every))\s+(?:of\s+the\s+(?:last|past|next)\s+(?:\w+\s+)?)?"
     r"(?P<word>[a-z]+(?:\s+type)?)"
@@ -110,11 +112,16 @@ class Cues(BaseModel):
     per: str | None = Field(None, description="What it asks a figure for each of ('month').")
     ahead: bool = Field(False, description="It asks about a window after now ('next 90 days').")
     counted: list[str] = Field(default_factory=list, description="Stems of what it counts.")
-    trading_days: str | None = Field(None, description="N of its 'last N trading days'.")
+    trading_days: int | None = Field(None, description="N of its 'last N trading days'.")
+    recent: str | None = Field(None, description="Its window back from now: 'past 7 days'.")
 
     @property
     def shapes_result(self) -> bool:
         return self.decimals is not None or self.positive
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _COUNTS[word.lower()]
 
 
 def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None = None) -> Cues:
@@ -153,7 +160,8 @@ def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None
         else None,
         ahead=looks_ahead(question),
         counted=counted_words(question),
-        trading_days=days["n"].lower() if (days := _TRADING_DAYS.search(question)) else None,
+        trading_days=_count(days["n"]) if (days := _TRADING_DAYS.search(question)) else None,
+        recent=recent_window(question),
     )
 
 

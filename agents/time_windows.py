@@ -21,6 +21,12 @@ _AHEAD = re.compile(
     re.I,
 )
 _NOW = (exp.CurrentDate, exp.CurrentTimestamp, exp.CurrentDatetime)
+_COUNT = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|thirty|ninety)"
+_RECENT = re.compile(
+    rf"\b(?:past|last|previous)\s+{_COUNT}\s+(?:day|week|month|quarter|year)s\b"
+    r"|\b(?:past|last)\s+(?:week|month|quarter|year)\b",
+    re.I,
+)
 
 
 def looks_ahead(question: str) -> bool:
@@ -34,7 +40,20 @@ def looks_ahead(question: str) -> bool:
     return bool(_AHEAD.search(question))
 
 
-def _from_now(expression: exp.Expression) -> bool:
+def recent_window(question: str) -> str | None:
+    """The window back from now the question asks about, as it says it.
+
+    >>> recent_window("Lowest close for VTI in the past 7 days"), recent_window("Past orders")
+    ('past 7 days', None)
+    >>> recent_window("the close on the last trading day against the previous day") is None
+    True
+    """
+    found = _RECENT.search(question)
+    return found.group(0) if found else None
+
+
+def mentions_now(expression: exp.Expression) -> bool:
+    """Whether the expression reads the clock: `'now'` in SQLite, CURRENT_DATE and kin."""
     return any(
         isinstance(node, _NOW) or (isinstance(node, exp.Literal) and node.this.lower() == "now")
         for node in expression.walk()
@@ -89,7 +108,7 @@ def with_lower_bound(sql: str, catalog: Catalog, dialect: str) -> str:
             if not (
                 isinstance(condition, exp.LT | exp.LTE)
                 and isinstance(column, exp.Column)
-                and _from_now(condition.expression)
+                and mentions_now(condition.expression)
                 and not _bounded_below(column, conditions)
             ):
                 continue

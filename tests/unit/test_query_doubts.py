@@ -172,7 +172,7 @@ def test_trading_days_counted_back_from_today_are_doubted(demo_catalog):
     cues = read_cues("What was AAPL's average close over its last five trading days?")
     by_date = "SELECT AVG(close) FROM market_prices WHERE price_date >= date('now', '-5 days')"
     (doubt,) = doubts(by_date, cues, demo_catalog, "sqlite")
-    assert "five latest dates" in doubt
+    assert "the 5 latest dates" in doubt and "LIMIT 5" in doubt
     latest = (
         "SELECT AVG(close) FROM (SELECT close FROM market_prices WHERE symbol = 'AAPL' "
         "ORDER BY price_date DESC LIMIT 5)"
@@ -180,3 +180,13 @@ def test_trading_days_counted_back_from_today_are_doubted(demo_catalog):
     assert doubts(latest, cues, demo_catalog, "sqlite") == []
     calendar = read_cues("What was AAPL's average close over the last five days?")
     assert doubts(by_date, calendar, demo_catalog, "sqlite") == []
+
+
+def test_a_window_back_from_today_the_query_never_dates_is_doubted(demo_catalog):
+    cues = read_cues("What was the lowest AAPL close in the past 7 days?")
+    (doubt,) = doubts("SELECT MIN(close) FROM market_prices", cues, demo_catalog, "sqlite")
+    assert "past 7 days" in doubt
+    dated = "SELECT MIN(close) FROM market_prices WHERE price_date >= date('now', '-7 days')"
+    assert doubts(dated, cues, demo_catalog, "sqlite") == []
+    ever = read_cues("What was the lowest AAPL close on the last trading day?")
+    assert doubts("SELECT MIN(close) FROM market_prices", ever, demo_catalog, "sqlite") == []
