@@ -27,7 +27,6 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
   allows);
 - "the number of filled orders" counts each order once, however many fills join it
   (`agents.counted_rows`);
-- a result column written twice is shown once (`agents.result_columns`);
 - "the user id", when no other id is asked, is the owner's id, not the row's (`agents.user_ids`).
 
 Rounding and sign look at the rows the query returned, so only columns that need it change,
@@ -46,7 +45,6 @@ from agents.counted_rows import counted_once, counted_words
 from agents.grouping import grouped
 from agents.named_values import NamedValue, named_values, with_named_values
 from agents.per_group import grouped_as_asked
-from agents.result_columns import without_repeats
 from agents.sql_tree import name_words, own_columns, parse, read_sources, stem
 from agents.time_differences import Unit, with_time_differences
 from agents.time_windows import looks_ahead, recent_window, with_lower_bound
@@ -173,7 +171,7 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = with_time_differences(sql, cues.unit, catalog, dialect)
     sql = with_lower_bound(sql, catalog, dialect) if cues.ahead else sql
     sql = grouped(grouped_as_asked(sql, cues.per, catalog, dialect), dialect)
-    sql = without_repeats(counted_once(sql, cues.counted, catalog, dialect), dialect)
+    sql = counted_once(sql, cues.counted, catalog, dialect)
     sql = unrounded(sql, dialect) if cues.exact else sql
     sql = with_user_ids(sql, catalog, dialect) if cues.user_ids else sql
     sql = ordered_as_asked(sql, cues.order_by, dialect)

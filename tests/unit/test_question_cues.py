@@ -446,9 +446,3 @@ async def test_orders_counted_through_their_fills_count_once(answer, demo_engine
     refused = "SELECT symbol, COUNT(*) FROM transactions WHERE status = 'filled' GROUP BY symbol"
     repaired = await answer("How many filled orders does each symbol have?", refused)
     assert sorted(map(tuple, repaired.result.rows)) == per_symbol  # repaired, then counted once
-
-
-async def test_a_result_column_written_twice_is_shown_once(answer):
-    draft = "SELECT o.id, o.symbol, o.id FROM orders AS o WHERE o.status = 'open' ORDER BY o.id"
-    outcome = await answer("List the open orders: id and symbol.", draft)
-    assert [c.name for c in outcome.result.columns] == ["id", "symbol"] and outcome.result.rows
