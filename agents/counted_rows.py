@@ -4,7 +4,9 @@ Asked which symbols have the most filled orders, the embedded model joins the fi
 (`transactions`, each with the `order_id` it filled) to `orders` and writes `COUNT(*)`: an
 order filled in three parts counts three times. Where the question counts the rows of one table
 of the join, and another table of the join refers to that one by a foreign key (so its rows
-repeat there), the count is of that table's distinct keys.
+repeat there), the count it shows is of that table's distinct keys. A count grouped by the
+counted table's own rows ("countries with more than two car makers") counts what repeats them,
+and is left alone.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ def _fanned_key(select: exp.Select, words: list[str], catalog: Catalog) -> exp.C
     if len(counted) != 1:
         return None
     (alias,) = counted
+    group = select.args.get("group")
+    if group and any(c.table.lower() == alias for c in group.find_all(exp.Column)):
+        return None  # a count per counted row is a count of the rows it repeats in
     keys = {
         referred_column
         for other, table in aliases.items()
@@ -77,7 +82,8 @@ def counted_once(sql: str, words: list[str], catalog: Catalog, dialect: str) -> 
     changed = False
     for select in list(tree.find_all(exp.Select)):
         key = _fanned_key(select, words, catalog)
-        for count in list(select.find_all(exp.Count)) if key else []:
+        shown = [c for p in select.expressions for c in p.find_all(exp.Count)] if key else []
+        for count in shown:
             mine = count.find_ancestor(exp.Select) is select and not count.find_ancestor(exp.Window)
             if mine and isinstance(count.this, exp.Star):
                 count.set("this", exp.Distinct(expressions=[key.copy()]))

@@ -33,7 +33,7 @@ from sqlglot import exp
 from agents.named_values import NamedValue
 from agents.per_group import one_for_all
 from agents.question_cues import Cues
-from agents.sql_tree import parse, table_aliases
+from agents.sql_tree import name_words, parse, stem, table_aliases
 from agents.time_windows import mentions_now
 from services.catalog import Catalog, ColumnInfo, TableInfo
 
@@ -161,10 +161,23 @@ def _either(tree: exp.Expression, both: str | None) -> list[str]:
     return found
 
 
-def _ungrouped(tree: exp.Expression, per: str | None) -> list[str]:
+_PERIODS = {"day", "week", "month", "quarter", "year"}
+
+
+def _names_rows(per: str, catalog: Catalog) -> bool:
+    """Whether "per X" groups: X is a period, or names a table or column ("per account type"),
+    not a unit of measure ("miles per gallon")."""
+    wanted = {stem(w) for w in per.split()}
+    if wanted <= _PERIODS:
+        return True
+    names = [t.name for t in catalog.tables] + [c.name for t in catalog.tables for c in t.columns]
+    return any(wanted <= {stem(w) for w in name_words(name)} for name in names)
+
+
+def _ungrouped(tree: exp.Expression, per: str | None, catalog: Catalog) -> list[str]:
     """One figure, or one top row, for all, where the question asks for one per month, per
     account type, for each customer: the query groups nothing and partitions nothing."""
-    shape = one_for_all(tree) if per else None
+    shape = one_for_all(tree) if per and _names_rows(per, catalog) else None
     if shape is None:
         return []
     return [
@@ -216,7 +229,7 @@ def doubts(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> list[str]:
         _unread(tree, cues.named)
         + _foreign_values(tree, catalog)
         + _either(tree, cues.both)
-        + _ungrouped(tree, cues.per)
+        + _ungrouped(tree, cues.per, catalog)
         + _calendar_days(tree, cues.trading_days)
         + _undated(tree, cues.recent)
     )

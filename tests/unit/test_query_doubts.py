@@ -166,6 +166,8 @@ def test_an_answer_that_keeps_the_groups_is_not_doubted(demo_catalog, sql):
     assert doubts(sql, Cues(per="account type"), demo_catalog, "sqlite") == []
     overall = "SELECT AVG(cash_balance) FROM trading_accounts"
     assert doubts(overall, Cues(), demo_catalog, "sqlite") == []
+    unit = read_cues("What is the average cash per head of all accounts?")
+    assert unit.per == "head" and doubts(overall, unit, demo_catalog, "sqlite") == []
 
 
 def test_trading_days_counted_back_from_today_are_doubted(demo_catalog):

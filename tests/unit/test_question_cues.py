@@ -396,6 +396,7 @@ def test_a_window_ahead_keeps_a_lower_bound_the_model_wrote(demo_catalog):
         ("The monthly average price in 2023?", "month"),
         ("What is the average monthly price of active subscriptions?", None),
         ("List the name of each customer.", None),
+        ("How many users were active per month in 2023?", "month"),
     ],
 )
 def test_what_a_figure_is_asked_for_each_of_is_read(question, per):
