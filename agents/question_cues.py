@@ -23,8 +23,8 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
 - "per account type" asks for the top row, or the figure, of each account type
   (`agents.per_group`);
 - a running total beside a GROUP BY runs over the groups' totals, and a plain column beside a
-  count with no GROUP BY is its group (`agents.grouping`: not cues, but the one reading SQL
-  allows);
+  count with no GROUP BY is its group (`agents.grouping`), and `A OR B AND C` is
+  `(A OR B) AND C` (`agents.and_or`): not cues, but the one reading the model means;
 - "the number of filled orders" counts each order once, however many fills join it
   (`agents.counted_rows`);
 - "the user id", when no other id is asked, is the owner's id, not the row's (`agents.user_ids`).
@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
+from agents.and_or import bracketed_as_written
 from agents.counted_rows import counted_once, counted_words
 from agents.grouping import grouped
 from agents.named_values import NamedValue, named_values, with_named_values
@@ -171,6 +172,7 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = with_time_differences(sql, cues.unit, catalog, dialect)
     sql = with_lower_bound(sql, catalog, dialect) if cues.ahead else sql
     sql = grouped(grouped_as_asked(sql, cues.per, catalog, dialect), dialect)
+    sql = bracketed_as_written(sql, dialect)
     sql = counted_once(sql, cues.counted, catalog, dialect)
     sql = unrounded(sql, dialect) if cues.exact else sql
     sql = with_user_ids(sql, catalog, dialect) if cues.user_ids else sql

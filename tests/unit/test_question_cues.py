@@ -447,3 +447,17 @@ async def test_orders_counted_through_their_fills_count_once(answer, demo_engine
     refused = "SELECT symbol, COUNT(*) FROM transactions WHERE status = 'filled' GROUP BY symbol"
     repaired = await answer("How many filled orders does each symbol have?", refused)
     assert sorted(map(tuple, repaired.result.rows)) == per_symbol  # repaired, then counted once
+
+
+async def test_and_and_or_without_brackets_are_read_as_written(answer, demo_engine):
+    asked = (
+        "FROM users WHERE (country = 'PL' OR country = 'NL') AND role = 'customer' "
+        "AND status = 'locked'"
+    )
+    expected = _scalar(demo_engine, f"SELECT COUNT(*) {asked}")
+    draft = (
+        "SELECT COUNT(*) FROM users WHERE country = 'PL' OR country = 'NL' AND status = 'locked'"
+    )
+    assert expected != _scalar(demo_engine, draft)  # AND first: every Polish user counted
+    outcome = await answer("How many customers in Poland or the Netherlands are locked?", draft)
+    assert outcome.result.rows == [[expected]]
