@@ -22,9 +22,10 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
 - "within the next 90 days" starts now (`agents.time_windows`);
 - "per account type" asks for the top row, or the figure, of each account type
   (`agents.per_group`);
-- a running total beside a GROUP BY runs over the groups' totals, and a plain column beside a
-  count with no GROUP BY is its group (`agents.grouping`), and `A OR B AND C` is
-  `(A OR B) AND C` (`agents.and_or`): not cues, but the one reading the model means;
+- a running total beside a GROUP BY runs over the groups' totals, a plain column beside a
+  count with no GROUP BY is its group, an average "over the last five days" written with
+  `ORDER BY ... LIMIT 5` beside it is over those five rows (`agents.grouping`), and
+  `A OR B AND C` is `(A OR B) AND C` (`agents.and_or`): the one reading the model means;
 - "the number of filled orders" counts each order once, however many fills join it
   (`agents.counted_rows`);
 - "the user id", when no other id is asked, is the owner's id, not the row's (`agents.user_ids`).
@@ -43,7 +44,7 @@ from sqlglot import exp
 
 from agents.and_or import bracketed_as_written
 from agents.counted_rows import counted_once, counted_words
-from agents.grouping import grouped
+from agents.grouping import grouped, over_latest_rows
 from agents.named_values import NamedValue, named_values, with_named_values
 from agents.per_group import grouped_as_asked
 from agents.sql_tree import name_words, own_columns, parse, read_sources, stem
@@ -70,6 +71,7 @@ _TIES = re.compile(
     re.I,
 )
 _UNIT = re.compile(r"\b(?P<unit>second|minute|hour|day)s?\b", re.I)
+_NAMED_NUMBER = re.compile(rf"\b(\d+|{'|'.join(_COUNTS)})\b", re.I)
 _TRADING_DAYS = re.compile(rf"\blast\s+(?P<n>\d+|{'|'.join(_COUNTS)})\s+trading\s+days\b", re.I)
 _PER = re.compile(  # not "each" alone: "the name of each singer" asks for every row
     r"\b(?:per|(?:for|in)\s+(?:each|every))\s+(?:of\s+the\s+(?:last|past|next)\s+(?:\w+\s+)?)?"
@@ -113,6 +115,7 @@ class Cues(BaseModel):
     counted: list[str] = Field(default_factory=list, description="Stems of what it counts.")
     trading_days: int | None = Field(None, description="N of its 'last N trading days'.")
     recent: str | None = Field(None, description="Its window back from now: 'past 7 days'.")
+    numbers: list[int] = Field(default_factory=list, description="Whole numbers it names.")
 
     @property
     def shapes_result(self) -> bool:
@@ -161,6 +164,7 @@ def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None
         counted=counted_words(question),
         trading_days=_count(days["n"]) if (days := _TRADING_DAYS.search(question)) else None,
         recent=recent_window(question),
+        numbers=[_count(n) for n in _NAMED_NUMBER.findall(question)],
     )
 
 
@@ -172,6 +176,7 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = with_time_differences(sql, cues.unit, catalog, dialect)
     sql = with_lower_bound(sql, catalog, dialect) if cues.ahead else sql
     sql = grouped(grouped_as_asked(sql, cues.per, catalog, dialect), dialect)
+    sql = over_latest_rows(sql, cues.numbers, dialect)
     sql = bracketed_as_written(sql, dialect)
     sql = counted_once(sql, cues.counted, catalog, dialect)
     sql = unrounded(sql, dialect) if cues.exact else sql

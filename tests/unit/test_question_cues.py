@@ -461,3 +461,20 @@ async def test_and_and_or_without_brackets_are_read_as_written(answer, demo_engi
     assert expected != _scalar(demo_engine, draft)  # AND first: every Polish user counted
     outcome = await answer("How many customers in Poland or the Netherlands are locked?", draft)
     assert outcome.result.rows == [[expected]]
+
+
+async def test_an_average_over_the_latest_rows_is_taken_over_those_rows(answer, demo_engine):
+    latest = (
+        "SELECT close FROM market_prices WHERE symbol = 'AAPL' ORDER BY price_date DESC LIMIT 5"
+    )
+    closes = [c for (c,) in _rows(demo_engine, latest)]
+    draft = (
+        "SELECT AVG(close) FROM market_prices WHERE symbol = 'AAPL' "
+        "ORDER BY price_date DESC LIMIT 5"
+    )
+    everything = _scalar(demo_engine, draft)
+    assert everything != pytest.approx(sum(closes) / 5)  # LIMIT after AVG cuts nothing
+    outcome = await answer("Average AAPL close over its last five trading days?", draft)
+    assert outcome.result.rows == [[pytest.approx(sum(closes) / 5)]]
+    unnamed = await answer("Average AAPL close?", draft.replace("LIMIT 5", "LIMIT 100"))
+    assert unnamed.result.rows == [[pytest.approx(everything)]]
