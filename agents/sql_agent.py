@@ -33,6 +33,7 @@ from retrieval.schema_linking import SchemaLinker
 from services.catalog import Catalog
 from services.errors import AssistantError
 from services.identity import Caller
+from services.llm.errors import is_cut_off
 from sql_guard.guard import check
 from sql_guard.policy import Policy
 from sql_guard.runner import QueryError, QueryResult, ReplicaRunner
@@ -44,6 +45,7 @@ MAX_SQL_TOKENS = 400
 MIN_EXAMPLE_SIMILARITY = 0.55  # a query longer than this is a model that lost its way
 # At temperature 0 the embedded model answers an objection with the very draft it objected to
 RETRY_TEMPERATURE = 0.5
+CUT_OFF = f"the reply ran past {MAX_SQL_TOKENS} tokens; write a shorter query"
 DIALECT_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL", "tsql": "T-SQL", "mysql": "MySQL"}
 
 
@@ -86,6 +88,13 @@ def parse_draft(text: str) -> str:
     if bare:
         return bare.group(0).strip()
     raise ValueError("the reply held no SQL")
+
+
+def _parsed(text: str) -> str | None:
+    try:
+        return parse_draft(text)
+    except ValueError:
+        return None
 
 
 def result_key(result: QueryResult) -> tuple:
@@ -287,13 +296,11 @@ class SqlAgent:
                 if number > 1
                 else {}
             )
-            reply = await llm.ainvoke(
-                asked, response_format=RESPONSE_FORMAT, max_tokens=MAX_SQL_TOKENS, **sampling
-            )
-            text = str(reply.content)
-            try:
-                draft = parse_draft(text)
-            except ValueError:
+            text = await self._reply(llm, asked, **sampling)
+            if text is None:
+                attempt = _Attempt(None, CUT_OFF, "model_no_sql")
+                log.warning("attempt %d: %s", number, CUT_OFF)
+            elif (draft := _parsed(text)) is None:
                 attempt = _Attempt(None, "the reply was not JSON with an sql field", "model_no_sql")
                 log.warning("attempt %d: model reply held no SQL: %.200r", number, text)
             else:
@@ -306,6 +313,20 @@ class SqlAgent:
             if problem not in problems:
                 problems.append(problem)
         return doubted or attempt
+
+    async def _reply(self, llm: Runnable, messages: list[BaseMessage], **sampling) -> str | None:
+        """The model's reply, or None when it ran past `MAX_SQL_TOKENS` (OpenAI's client then
+        raises, the half-written JSON being unparseable): the model lost its way, which is a
+        draft to retry, not a failed provider."""
+        try:
+            reply = await llm.ainvoke(
+                messages, response_format=RESPONSE_FORMAT, max_tokens=MAX_SQL_TOKENS, **sampling
+            )
+        except Exception as exc:
+            if is_cut_off(exc):
+                return None
+            raise
+        return str(reply.content)
 
     async def _try(self, draft: str, caller: Caller, cues: Cues, attempts: int) -> _Attempt:
         """Run a draft with what the question states outright enforced on it; when the guard or
@@ -393,16 +414,10 @@ class SqlAgent:
         greedy draft wins ties)."""
         candidates = [greedy]
         for draw in range(1, self.samples):
-            try:
-                reply = await llm.ainvoke(
-                    messages,
-                    response_format=RESPONSE_FORMAT,
-                    max_tokens=MAX_SQL_TOKENS,
-                    temperature=0.7,
-                    seed=sample_seed(messages, draw),
-                )
-                draft = parse_draft(str(reply.content))
-            except ValueError:
+            text = await self._reply(
+                llm, messages, temperature=0.7, seed=sample_seed(messages, draw)
+            )
+            if (draft := _parsed(text or "")) is None:
                 continue
             tried = await self._try(draft, caller, cues, attempts=greedy.attempts)
             if tried.outcome:

@@ -26,3 +26,16 @@ class PrivacyViolation(PermissionError):
         )
         self.provider = provider
         self.sensitivity = sensitivity
+
+
+def is_cut_off(exc: BaseException) -> bool:
+    """Whether a call failed because the reply reached its token limit before it was whole.
+    OpenAI's client raises for that when a JSON schema was asked for (the half-written JSON
+    cannot be parsed); it says nothing about the provider, only about this reply.
+
+    >>> is_cut_off(ValueError("no"))
+    False
+    """
+    import openai
+
+    return isinstance(exc, openai.LengthFinishReasonError)

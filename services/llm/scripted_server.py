@@ -55,6 +55,7 @@ class Reply:
     status: int = 200  # anything else: an error response with this status
     malformed: bool = False  # a body (or a stream line) that is not JSON
     drop_connection: bool = False  # send the headers and part of the body, then close
+    finish_reason: str = "stop"  # OpenAI protocol: "length" is a reply cut at max_tokens
 
 
 @dataclass(frozen=True)
@@ -330,7 +331,7 @@ class ScriptedModelServer:
             choice = {
                 "index": 0,
                 "message": {"role": "assistant", "content": reply.text},
-                "finish_reason": "stop",
+                "finish_reason": reply.finish_reason,
             }
             body = {**head, "object": "chat.completion", "choices": [choice], "usage": usage}
             return JSONResponse(body)
@@ -353,7 +354,7 @@ class ScriptedModelServer:
             if reply.malformed:
                 yield b'data: {"id": "chatcmpl-scripted", "choices": [\n\n'
                 return
-            yield chunk({}, "stop")
+            yield chunk({}, reply.finish_reason)
             if include_usage:
                 yield event(
                     {**head, "object": "chat.completion.chunk", "choices": [], "usage": usage}
