@@ -19,7 +19,8 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
 - a value of a listed column the question names ("buy orders") becomes a condition where the
   query says nothing of that column (`agents.named_values`);
 - "in hours" is the unit of a difference of two stored times (`agents.time_differences`);
-- "within the next 90 days" starts now (`agents.time_windows`);
+- "within the next 90 days" starts now, and "the last five trading days" are the five latest
+  dates with rows, not the days since five days ago (`agents.time_windows`);
 - "per account type" asks for the top row, or the figure, of each account type
   (`agents.per_group`);
 - a running total beside a GROUP BY runs over the groups' totals, a plain column beside a
@@ -49,7 +50,7 @@ from agents.named_values import NamedValue, named_values, with_named_values
 from agents.per_group import grouped_as_asked
 from agents.sql_tree import name_words, own_columns, parse, read_sources, stem
 from agents.time_differences import Unit, with_time_differences
-from agents.time_windows import looks_ahead, recent_window, with_lower_bound
+from agents.time_windows import in_trading_days, looks_ahead, recent_window, with_lower_bound
 from agents.user_ids import asks_only_user_ids, with_user_ids
 from services.catalog import Catalog
 
@@ -175,6 +176,7 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = with_named_values(sql, cues.named, catalog, dialect)
     sql = with_time_differences(sql, cues.unit, catalog, dialect)
     sql = with_lower_bound(sql, catalog, dialect) if cues.ahead else sql
+    sql = in_trading_days(sql, cues.trading_days, dialect)
     sql = grouped(grouped_as_asked(sql, cues.per, catalog, dialect), dialect)
     sql = over_latest_rows(sql, cues.numbers, dialect)
     sql = bracketed_as_written(sql, dialect)

@@ -12,7 +12,7 @@ import re
 
 from sqlglot import exp
 
-from agents.sql_tree import parse, table_aliases
+from agents.sql_tree import parse, read_sources, table_aliases
 from services.catalog import Catalog
 
 _AHEAD = re.compile(
@@ -114,5 +114,40 @@ def with_lower_bound(sql: str, catalog: Catalog, dialect: str) -> str:
                 continue
             now = exp.CurrentDate() if _is_date(column, tree, catalog) else exp.CurrentTimestamp()
             select.where(exp.GTE(this=column.copy(), expression=now), copy=False)
+            changed = True
+    return tree.sql(dialect=dialect) if changed else sql
+
+
+def in_trading_days(sql: str, days: int | None, dialect: str) -> str:
+    """`sql` with a date counted back from now (`price_date >= date('now', '-5 days')`) read as
+    "the last `days` trading days" the question says: the `days` latest dates that have rows
+    (weekends and holidays have none), under the query's other conditions. Only a SELECT that
+    reads one table; unchanged otherwise.
+
+    >>> in_trading_days("SELECT AVG(c) FROM p WHERE d >= DATE('now', '-5 days')", 5, "sqlite")
+    'SELECT AVG(c) FROM p WHERE d IN (SELECT DISTINCT d FROM p ORDER BY d DESC LIMIT 5)'
+    """
+    tree = parse(sql, dialect) if days else None
+    if tree is None:
+        return sql
+    changed = False
+    for select in list(tree.find_all(exp.Select)):
+        sources = read_sources(select)
+        where = select.args.get("where")
+        if len(sources) != 1 or not isinstance(sources[0], exp.Table) or where is None:
+            continue
+        conditions = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
+        for condition in conditions:
+            column = condition.this
+            if not (
+                isinstance(condition, exp.GT | exp.GTE)
+                and isinstance(column, exp.Column)
+                and mentions_now(condition.expression)
+            ):
+                continue
+            others = [c.copy() for c in conditions if c is not condition]
+            latest = exp.select(exp.Distinct(expressions=[column.copy()])).from_(sources[0].copy())
+            latest = latest.where(*others).order_by(exp.Ordered(this=column.copy(), desc=True))
+            condition.replace(exp.In(this=column.copy(), query=latest.limit(days).subquery()))
             changed = True
     return tree.sql(dialect=dialect) if changed else sql

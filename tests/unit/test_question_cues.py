@@ -478,3 +478,20 @@ async def test_an_average_over_the_latest_rows_is_taken_over_those_rows(answer, 
     assert outcome.result.rows == [[pytest.approx(sum(closes) / 5)]]
     unnamed = await answer("Average AAPL close?", draft.replace("LIMIT 5", "LIMIT 100"))
     assert unnamed.result.rows == [[pytest.approx(everything)]]
+
+
+async def test_the_last_trading_days_are_the_latest_dates_with_prices(answer, demo_engine):
+    latest = (
+        "SELECT close FROM market_prices WHERE symbol = 'AAPL' ORDER BY price_date DESC LIMIT 5"
+    )
+    closes = [c for (c,) in _rows(demo_engine, latest)]
+    draft = (
+        "SELECT AVG(close) FROM market_prices WHERE symbol = 'AAPL' "
+        "AND price_date >= date('now', '-5 days')"
+    )
+    calendar = _scalar(demo_engine, draft)
+    assert calendar is None or calendar != pytest.approx(sum(closes) / 5)
+    outcome = await answer("Average AAPL close over its last five trading days?", draft)
+    assert outcome.result.rows == [[pytest.approx(sum(closes) / 5)]]
+    days = await answer("Average AAPL close over the last five days?", draft)
+    assert days.result.rows == [[calendar]]
