@@ -15,7 +15,7 @@ import re
 
 from sqlglot import exp
 
-from agents.sql_tree import name_words, parse, read_sources, stem
+from agents.sql_tree import name_words, parse, read_sources, result_figures, stem
 from services.catalog import Catalog
 
 _COUNTED = re.compile(
@@ -82,10 +82,8 @@ def counted_once(sql: str, words: list[str], catalog: Catalog, dialect: str) -> 
     changed = False
     for select in list(tree.find_all(exp.Select)):
         key = _fanned_key(select, words, catalog)
-        shown = [c for p in select.expressions for c in p.find_all(exp.Count)] if key else []
-        for count in shown:
-            mine = count.find_ancestor(exp.Select) is select and not count.find_ancestor(exp.Window)
-            if mine and isinstance(count.this, exp.Star):
+        for count in result_figures(select) if key else []:
+            if isinstance(count, exp.Count) and isinstance(count.this, exp.Star):
                 count.set("this", exp.Distinct(expressions=[key.copy()]))
                 changed = True
     return tree.sql(dialect=dialect) if changed else sql

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from agents.sql_tree import parse, read_sources
+from agents.sql_tree import parse, read_sources, result_figures
 
 _OVER_GROUPS = {exp.Sum: exp.Sum, exp.Count: exp.Sum, exp.Max: exp.Max, exp.Min: exp.Min}
 
@@ -88,12 +88,7 @@ def _over_groups(window: exp.Window, keys: list[exp.Expression]) -> exp.Window |
 def _group_bare_columns(select: exp.Select) -> bool:
     if select.args.get("group"):
         return False
-    figures = [
-        a
-        for p in select.expressions
-        for a in p.find_all(exp.AggFunc)
-        if a.find_ancestor(exp.Select) is select and not a.find_ancestor(exp.Window)
-    ]
+    figures = result_figures(select)
     if not figures or any(isinstance(a, exp.Max | exp.Min) for a in figures):
         return False
     bare = [
@@ -159,11 +154,7 @@ def over_latest_rows(sql: str, numbers: list[int], dialect: str) -> str:
         or len(sources) != 1
         or not isinstance(sources[0], exp.Table)
         or any(key.find(exp.AggFunc) for key in order.expressions)
-        or not any(
-            a.find_ancestor(exp.Select) is tree and not a.find_ancestor(exp.Window)
-            for p in tree.expressions
-            for a in p.find_all(exp.AggFunc)
-        )
+        or not result_figures(tree)
     ):
         return sql
     rows = exp.select("*").from_(sources[0].copy())

@@ -20,7 +20,7 @@ from typing import Literal
 
 from sqlglot import exp
 
-from agents.sql_tree import name_words, parse, read_sources, stem
+from agents.sql_tree import name_words, parse, read_sources, result_figures, stem
 from services.catalog import Catalog
 
 RANK = "rank_in_group"
@@ -33,11 +33,7 @@ def one_for_all(select: exp.Expression) -> Literal["row", "figure"] | None:
         return None
     if any(w.args.get("partition_by") for w in select.find_all(exp.Window)):
         return None
-    if any(
-        a.find_ancestor(exp.Select) is select and not a.find_ancestor(exp.Window)
-        for p in select.expressions
-        for a in p.find_all(exp.AggFunc)
-    ):
+    if result_figures(select):
         return "figure"
     limit = select.args.get("limit")
     if limit is not None and limit.expression.sql() == "1" and select.args.get("order"):

@@ -33,7 +33,7 @@ from sqlglot import exp
 from agents.named_values import NamedValue
 from agents.per_group import one_for_all
 from agents.question_cues import Cues
-from agents.sql_tree import name_words, parse, stem, table_aliases
+from agents.sql_tree import name_words, parse, stem, table_aliases, text_comparisons
 from agents.time_windows import mentions_now
 from services.catalog import Catalog, ColumnInfo, TableInfo
 
@@ -56,10 +56,7 @@ def _compared_literals(
     """Each text literal a column of a catalog table is compared with (`=` or `IN`)."""
     tables = {t.name.lower(): t for t in catalog.tables}
     aliases = table_aliases(tree, tables)
-    for condition in tree.find_all(exp.EQ, exp.In):
-        column = condition.this
-        if not isinstance(column, exp.Column):
-            continue
+    for column, value in text_comparisons(tree):
         home = aliases.get(column.table.lower()) if column.table else None
         homes = [home] if home else ([] if column.table else sorted(set(aliases.values())))
         listed = [
@@ -68,14 +65,8 @@ def _compared_literals(
             for c in tables[name].columns
             if c.name.lower() == column.name.lower()
         ]
-        if len(listed) != 1:
-            continue  # a column of a subquery, or of more than one table
-        right_side = (
-            [condition.expression] if isinstance(condition, exp.EQ) else condition.expressions
-        )
-        for literal in right_side:
-            if isinstance(literal, exp.Literal) and literal.is_string:
-                yield *listed[0], literal.this
+        if len(listed) == 1:  # not a column of a subquery, or of more than one table
+            yield *listed[0], value
 
 
 def _foreign_values(tree: exp.Expression, catalog: Catalog) -> list[str]:

@@ -32,7 +32,15 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from agents.sql_tree import name_words, own_columns, parse, read_sources, stem
+from agents.sql_tree import (
+    conditions,
+    name_words,
+    own_columns,
+    parse,
+    read_sources,
+    stem,
+    text_comparisons,
+)
 from services.catalog import Catalog
 
 
@@ -175,18 +183,17 @@ def _rename_tables(tree: exp.Expression, schema: _Schema) -> bool:
 
 
 def _aggregates_to_having(select: exp.Select) -> bool:
-    where = select.args.get("where")
-    if where is None or not select.args.get("group"):
+    if not select.args.get("group"):
         return False
-    conditions = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
+    found = conditions(select)
     moved = [
         c
-        for c in conditions
+        for c in found
         if any(a.find_ancestor(exp.Select) is select for a in c.find_all(exp.AggFunc))
     ]
     if not moved:
         return False
-    kept = [c for c in conditions if all(c is not m for m in moved)]
+    kept = [c for c in found if all(c is not m for m in moved)]
     select.set("where", exp.Where(this=exp.and_(*kept)) if kept else None)
     select.having(*moved, copy=False)
     return True
@@ -318,14 +325,9 @@ def _repair_join(
 def _compared(select: exp.Select, names: set[str]) -> dict[str, set[str]]:
     """The text literals each of `names` is compared with (`=` or `IN`) in the SELECT."""
     found: dict[str, set[str]] = {}
-    for condition in select.find_all(exp.EQ, exp.In):
-        column = condition.this
-        if isinstance(column, exp.Column) and column.name.lower() in names:
-            eq = isinstance(condition, exp.EQ)
-            sides = [condition.expression] if eq else condition.expressions
-            literals = {s.this for s in sides if isinstance(s, exp.Literal) and s.is_string}
-            if literals:
-                found.setdefault(column.name.lower(), set()).update(literals)
+    for column, value in text_comparisons(select):
+        if column.name.lower() in names:
+            found.setdefault(column.name.lower(), set()).add(value)
     return found
 
 

@@ -9,7 +9,7 @@ of their own.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 import sqlglot
 from sqlglot import exp
@@ -76,3 +76,46 @@ def stem(word: str) -> str:
     """Long words compared by their first five letters: `cancellation` and `cancelled` agree,
     `count` and `country` do not."""
     return word if len(word) < 6 else word[:5] + "~"
+
+
+def conditions(select: exp.Select) -> list[exp.Expression]:
+    """The conditions the SELECT's WHERE joins with AND (none without a WHERE).
+
+    >>> [c.sql() for c in conditions(parse("SELECT 1 FROM t WHERE a = 1 AND (b OR c)", "sqlite"))]
+    ['a = 1', 'b OR c']
+    """
+    where = select.args.get("where")
+    if where is None:
+        return []
+    return list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
+
+
+def result_figures(select: exp.Select) -> list[exp.AggFunc]:
+    """The aggregates the SELECT's own result computes: not a subquery's, not a window's.
+
+    >>> [a.sql() for a in result_figures(parse("SELECT MAX(a), SUM(b) OVER () FROM t", "sqlite"))]
+    ['MAX(a)']
+    """
+    return [
+        a
+        for p in select.expressions
+        for a in p.find_all(exp.AggFunc)
+        if a.find_ancestor(exp.Select) is select and not a.find_ancestor(exp.Window)
+    ]
+
+
+def text_comparisons(node: exp.Expression) -> Iterator[tuple[exp.Column, str]]:
+    """Each (column, text literal) compared with `=` or `IN` anywhere in `node`.
+
+    >>> [(c.name, v) for c, v in text_comparisons(parse("SELECT 1 FROM t WHERE s IN ('a', 'b')",
+    ...     "sqlite"))]
+    [('s', 'a'), ('s', 'b')]
+    """
+    for condition in node.find_all(exp.EQ, exp.In):
+        column = condition.this
+        if not isinstance(column, exp.Column):
+            continue
+        sides = [condition.expression] if isinstance(condition, exp.EQ) else condition.expressions
+        for side in sides:
+            if isinstance(side, exp.Literal) and side.is_string:
+                yield column, side.this

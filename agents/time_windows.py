@@ -12,7 +12,7 @@ import re
 
 from sqlglot import exp
 
-from agents.sql_tree import parse, read_sources, table_aliases
+from agents.sql_tree import conditions, parse, read_sources, table_aliases
 from services.catalog import Catalog
 
 _AHEAD = re.compile(
@@ -97,19 +97,14 @@ def with_lower_bound(sql: str, catalog: Catalog, dialect: str) -> str:
         return sql
     changed = False
     for select in list(tree.find_all(exp.Select)):
-        where = select.args.get("where")
-        conditions = (
-            list(where.this.flatten())
-            if where and isinstance(where.this, exp.And)
-            else ([where.this] if where else [])
-        )
-        for condition in conditions:
+        found = conditions(select)
+        for condition in found:
             column = condition.this
             if not (
                 isinstance(condition, exp.LT | exp.LTE)
                 and isinstance(column, exp.Column)
                 and mentions_now(condition.expression)
-                and not _bounded_below(column, conditions)
+                and not _bounded_below(column, found)
             ):
                 continue
             now = exp.CurrentDate() if _is_date(column, tree, catalog) else exp.CurrentTimestamp()
@@ -133,11 +128,10 @@ def in_trading_days(sql: str, days: int | None, dialect: str) -> str:
     changed = False
     for select in list(tree.find_all(exp.Select)):
         sources = read_sources(select)
-        where = select.args.get("where")
-        if len(sources) != 1 or not isinstance(sources[0], exp.Table) or where is None:
+        found = conditions(select)
+        if len(sources) != 1 or not isinstance(sources[0], exp.Table):
             continue
-        conditions = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
-        for condition in conditions:
+        for condition in found:
             column = condition.this
             if not (
                 isinstance(condition, exp.GT | exp.GTE)
@@ -145,7 +139,7 @@ def in_trading_days(sql: str, days: int | None, dialect: str) -> str:
                 and mentions_now(condition.expression)
             ):
                 continue
-            others = [c.copy() for c in conditions if c is not condition]
+            others = [c.copy() for c in found if c is not condition]
             latest = exp.select(exp.Distinct(expressions=[column.copy()])).from_(sources[0].copy())
             latest = latest.where(*others).order_by(exp.Ordered(this=column.copy(), desc=True))
             condition.replace(exp.In(this=column.copy(), query=latest.limit(days).subquery()))

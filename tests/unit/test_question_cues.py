@@ -463,11 +463,15 @@ async def test_and_and_or_without_brackets_are_read_as_written(answer, demo_engi
     assert outcome.result.rows == [[expected]]
 
 
-async def test_an_average_over_the_latest_rows_is_taken_over_those_rows(answer, demo_engine):
+def _latest_aapl_closes(engine) -> list[float]:
     latest = (
         "SELECT close FROM market_prices WHERE symbol = 'AAPL' ORDER BY price_date DESC LIMIT 5"
     )
-    closes = [c for (c,) in _rows(demo_engine, latest)]
+    return [c for (c,) in _rows(engine, latest)]
+
+
+async def test_an_average_over_the_latest_rows_is_taken_over_those_rows(answer, demo_engine):
+    closes = _latest_aapl_closes(demo_engine)
     draft = (
         "SELECT AVG(close) FROM market_prices WHERE symbol = 'AAPL' "
         "ORDER BY price_date DESC LIMIT 5"
@@ -481,10 +485,7 @@ async def test_an_average_over_the_latest_rows_is_taken_over_those_rows(answer, 
 
 
 async def test_the_last_trading_days_are_the_latest_dates_with_prices(answer, demo_engine):
-    latest = (
-        "SELECT close FROM market_prices WHERE symbol = 'AAPL' ORDER BY price_date DESC LIMIT 5"
-    )
-    closes = [c for (c,) in _rows(demo_engine, latest)]
+    closes = _latest_aapl_closes(demo_engine)
     draft = (
         "SELECT AVG(close) FROM market_prices WHERE symbol = 'AAPL' "
         "AND price_date >= date('now', '-5 days')"
