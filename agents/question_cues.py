@@ -19,14 +19,18 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
 - a value of a listed column the question names ("buy orders") becomes a condition where the
   query says nothing of that column (`agents.named_values`);
 - "in hours" is the unit of a difference of two stored times (`agents.time_differences`);
-- "within the next 90 days" starts now, and "the last five trading days" are the five latest
-  dates with rows, not the days since five days ago (`agents.time_windows`);
-- "per account type" asks for the top row, or the figure, of each account type
-  (`agents.per_group`);
+- "within the next 90 days" starts now, "the last five trading days" are the five latest
+  dates with rows, not the days since five days ago, and "the last 2 months excluding the
+  current month" the two calendar months before this one (`agents.time_windows`);
+- "per account type" asks for the top row, or the figure, of each account type, "per month"
+  for a figure per month, shown, and "the latest balance for each user" for each user's
+  latest row (`agents.per_group`);
 - a running total beside a GROUP BY runs over the groups' totals, a plain column beside a
   count with no GROUP BY is its group, an average "over the last five days" written with
   `ORDER BY ... LIMIT 5` beside it is over those five rows (`agents.grouping`), and
-  `A OR B AND C` is `(A OR B) AND C` (`agents.and_or`): the one reading the model means;
+  `A OR B AND C` is `(A OR B) AND C` (`agents.and_or`), and `x IN (SELECT x FROM t)`, where
+  `t` has no `x`, compares with `t`'s own column (`agents.sql_repair.unechoed`): the one
+  reading the model means;
 - "the number of filled orders" counts each order once, however many fills join it
   (`agents.counted_rows`);
 - "the user id", when no other id is asked, is the owner's id, not the row's (`agents.user_ids`).
@@ -47,10 +51,18 @@ from agents.and_or import bracketed_as_written
 from agents.counted_rows import counted_once, counted_words
 from agents.grouping import grouped, over_latest_rows
 from agents.named_values import NamedValue, named_values, with_named_values
-from agents.per_group import grouped_as_asked
+from agents.per_group import grouped_as_asked, grouped_by_period, latest_of_each
+from agents.sql_repair import unechoed
 from agents.sql_tree import name_words, own_columns, parse, read_sources, stem
 from agents.time_differences import Unit, with_time_differences
-from agents.time_windows import in_trading_days, looks_ahead, recent_window, with_lower_bound
+from agents.time_windows import (
+    in_trading_days,
+    in_whole_months,
+    looks_ahead,
+    recent_window,
+    whole_months,
+    with_lower_bound,
+)
 from agents.user_ids import asks_only_user_ids, with_user_ids
 from services.catalog import Catalog
 
@@ -74,6 +86,7 @@ _TIES = re.compile(
 _UNIT = re.compile(r"\b(?P<unit>second|minute|hour|day)s?\b", re.I)
 _NAMED_NUMBER = re.compile(rf"\b(\d+|{'|'.join(_COUNTS)})\b", re.I)
 _TRADING_DAYS = re.compile(rf"\blast\s+(?P<n>\d+|{'|'.join(_COUNTS)})\s+trading\s+days\b", re.I)
+_LATEST = re.compile(r"\b(?:latest|most\s+recent|newest)\b", re.I)
 _PER = re.compile(  # not "each" alone: "the name of each singer" asks for every row
     r"\b(?:per|(?:for|in)\s+(?:each|every))\s+(?:of\s+the\s+(?:last|past|next)\s+(?:\w+\s+)?)?"
     r"(?P<word>[a-z]+(?:\s+type)?)"
@@ -112,10 +125,12 @@ class Cues(BaseModel):
         None, description="The word after 'ties by', or 'alphabetically'."
     )
     per: str | None = Field(None, description="What it asks a figure for each of ('month').")
+    latest: bool = Field(False, description="It (or its instructions) asks for the latest rows.")
     ahead: bool = Field(False, description="It asks about a window after now ('next 90 days').")
     counted: list[str] = Field(default_factory=list, description="Stems of what it counts.")
     trading_days: int | None = Field(None, description="N of its 'last N trading days'.")
     recent: str | None = Field(None, description="Its window back from now: 'past 7 days'.")
+    whole_months: int | None = Field(None, description="N of 'last N months but this one'.")
     numbers: list[int] = Field(default_factory=list, description="Whole numbers it names.")
 
     @property
@@ -127,8 +142,15 @@ def _count(word: str) -> int:
     return int(word) if word.isdigit() else _COUNTS[word.lower()]
 
 
-def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None = None) -> Cues:
-    """`catalog`, when given, supplies the column values the question may name.
+def read_cues(
+    question: str,
+    terms: Sequence[Term] = (),
+    catalog: Catalog | None = None,
+    instructions: str = "",
+) -> Cues:
+    """`catalog`, when given, supplies the column values the question may name. The asker's
+    `instructions` define words of the question ("LUB is the latest balance for each user"):
+    only whether they ask for the latest rows is read from them.
 
     >>> read_cues("Average fee, rounded to two decimal places?").decimals
     2
@@ -161,10 +183,12 @@ def read_cues(question: str, terms: Sequence[Term] = (), catalog: Catalog | None
         per=(per["word"] or per["period"]).lower().removesuffix("s")
         if (per := _PER.search(question))
         else None,
+        latest=bool(_LATEST.search(f"{question}\n{instructions}")),
         ahead=looks_ahead(question),
         counted=counted_words(question),
         trading_days=_count(days["n"]) if (days := _TRADING_DAYS.search(question)) else None,
         recent=recent_window(question),
+        whole_months=whole_months(question),
         numbers=[_count(n) for n in _NAMED_NUMBER.findall(question)],
     )
 
@@ -177,9 +201,14 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = with_time_differences(sql, cues.unit, catalog, dialect)
     sql = with_lower_bound(sql, catalog, dialect) if cues.ahead else sql
     sql = in_trading_days(sql, cues.trading_days, dialect)
-    sql = grouped(grouped_as_asked(sql, cues.per, catalog, dialect), dialect)
+    sql = in_whole_months(sql, cues.whole_months, dialect)
+    sql = latest_of_each(sql, cues.per, catalog, dialect) if cues.latest else sql
+    sql = grouped_by_period(
+        grouped_as_asked(sql, cues.per, catalog, dialect), cues.per, catalog, dialect
+    )
+    sql = grouped(sql, dialect)
     sql = over_latest_rows(sql, cues.numbers, dialect)
-    sql = bracketed_as_written(sql, dialect)
+    sql = bracketed_as_written(unechoed(sql, catalog, dialect), dialect)
     sql = counted_once(sql, cues.counted, catalog, dialect)
     sql = unrounded(sql, dialect) if cues.exact else sql
     sql = with_user_ids(sql, catalog, dialect) if cues.user_ids else sql

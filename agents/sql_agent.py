@@ -256,7 +256,7 @@ class SqlAgent:
     ) -> SqlOutcome:
         """`llm` overrides the agent's model for this question (the router's choice)."""
         llm = llm or self.llm
-        cues = read_cues(question, self.terms, self.catalog)
+        cues = read_cues(question, self.terms, self.catalog, instructions or "")
         shots = self.memory.search(question, self.examples) if self.memory else []
         shots = [s for s in shots if s.similarity >= MIN_EXAMPLE_SIMILARITY]
         if shots and shots[0].similarity >= REUSE_SIMILARITY:

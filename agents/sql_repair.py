@@ -393,3 +393,55 @@ def _neighbours_with(
         for column, other, other_column in schema.links.get(table, [])
         if other not in sources.values() and all(schema.has(other, n) for n in names)
     }
+
+
+def unechoed(sql: str, catalog: Catalog, dialect: str = "sqlite") -> str:
+    """`sql` with each `IN (SELECT x FROM t)` whose `x` is no column of `t` given `t`'s own
+    column: SQL resolves such an `x` in the outer query, which makes `x IN (SELECT x ...)` true
+    of every row that has an `x` (and `NOT IN` of none). The query runs, so the slip is never
+    refused; `t`'s column is its one foreign key to `x`'s table, or else the one named for `x`
+    (`sbTickerId` in sbDailyPrice is `sbDpTickerId`). Unchanged when neither is certain.
+
+    >>> from services.catalog import ColumnInfo, TableInfo
+    >>> def table(name, *cols, fks=()):
+    ...     return TableInfo(name=name, columns=[ColumnInfo(name=c, type="TEXT") for c in cols],
+    ...                      foreign_keys=list(fks))
+    >>> c = Catalog(tables=[table("ticker", "ticker_id", "symbol"),
+    ...     table("price", "price_ticker", "close", fks=[("price_ticker", "ticker", "ticker_id")])])
+    >>> unechoed("SELECT symbol FROM ticker WHERE NOT ticker_id IN "
+    ...     "(SELECT ticker_id FROM price)", c)
+    'SELECT symbol FROM ticker WHERE NOT ticker_id IN (SELECT price_ticker FROM price)'
+    """
+    tree = parse(sql, dialect)
+    if tree is None:
+        return sql
+    schema = _Schema(catalog)
+    changed = False
+    for member in tree.find_all(exp.In):
+        inner = member.args.get("query")
+        inner = inner.this if isinstance(inner, exp.Subquery) else inner
+        outer = member.find_ancestor(exp.Select)
+        if not isinstance(inner, exp.Select) or outer is None or len(inner.expressions) != 1:
+            continue
+        echo, sources, outer_sources = inner.expressions[0], _sources(inner), _sources(outer)
+        if (
+            not isinstance(echo, exp.Column)
+            or echo.table
+            or not sources
+            or len(sources) != 1
+            or not outer_sources
+        ):
+            continue
+        (table,) = sources.values()
+        name = echo.name.lower()
+        homes = {t for t in outer_sources.values() if schema.has(t, name)}
+        if table not in schema.columns or schema.has(table, name) or len(homes) != 1:
+            continue
+        (home,) = homes
+        links = schema.links.get(table, [])
+        keys = {c for c, other, key in links if (other, key.lower()) == (home, name)}
+        real = keys.pop() if len(keys) == 1 else schema.named_for(name, table)
+        if real:
+            echo.set("this", exp.to_identifier(real))
+            changed = True
+    return tree.sql(dialect=dialect) if changed else sql

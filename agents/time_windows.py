@@ -1,9 +1,12 @@
-""" "Within the next 90 days" starts now.
+""" "Within the next 90 days" starts now; "the last 2 months excluding the current month" are
+whole months.
 
 Asked which KYC checks "expire within the next 90 days", the embedded model writes
 `expires_at < DATE('now', '+90 days')` and stops there, so every check that expired years ago
 comes back too. A window the question puts ahead of now has one reading, so the missing lower
-bound is added: now, as a date for a DATE column and as a timestamp otherwise.
+bound is added: now, as a date for a DATE column and as a timestamp otherwise. Asked about "the
+last 2 months excluding the current month", it counts 60 days back from today and stops at
+today: the window is the two calendar months before this one.
 """
 
 from __future__ import annotations
@@ -27,6 +30,71 @@ _RECENT = re.compile(
     r"|\b(?:past|last)\s+(?:week|month|quarter|year)\b",
     re.I,
 )
+
+
+_WHOLE_MONTHS = re.compile(
+    rf"\b(?:past|last|previous)\s+(?P<n>{_COUNT})\s+"
+    r"(?:(?:full|complete|whole|calendar)\s+months\b"
+    r"|months?,?\s+(?:excluding|not\s+including|except(?:\s+for)?)\s+(?:the\s+)?"
+    r"(?:current|this)\s+(?:month|one)\b)",
+    re.I,
+)
+_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+_WORDS |= {"nine": 9, "ten": 10, "twelve": 12}
+
+
+def whole_months(question: str) -> int | None:
+    """How many calendar months before this one the question asks about, if it does.
+
+    >>> whole_months("PMDAU in the last 2 months excluding the current month?")
+    2
+    >>> whole_months("signups over the past three full months"), whole_months("last 2 months")
+    (3, None)
+    """
+    found = _WHOLE_MONTHS.search(question)
+    if not found:
+        return None
+    n = found["n"].lower()
+    return int(n) if n.isdigit() else _WORDS.get(n)
+
+
+def in_whole_months(sql: str, months: int | None, dialect: str) -> str:
+    """`sql` with its window back from now (`created_at >= DATE('now', '-2 months')`, and an
+    upper bound at now if it has one) made the `months` calendar months before the current one;
+    unchanged when no condition reads the clock.
+
+    >>> in_whole_months("SELECT 1 FROM t WHERE d >= DATE('now', '-60 days')", 2, "sqlite")
+    "SELECT 1 FROM t WHERE d >= DATE('now', 'start of month', '-2 months') AND d < DATE('now', \
+'start of month')"
+    """
+    tree = parse(sql, dialect) if months else None
+    if tree is None:
+        return sql
+    start = parse(f"DATE('now', 'start of month', '-{months} months')", "sqlite")
+    end = parse("DATE('now', 'start of month')", "sqlite")
+    changed = False
+    for select in list(tree.find_all(exp.Select)):
+        found = conditions(select)
+        lower = [c for c in found if _from_now(c, exp.GT, exp.GTE)]
+        upper = [c for c in found if _from_now(c, exp.LT, exp.LTE)]
+        columns = {c.this for c in lower + upper}
+        if not lower or len(columns) != 1:
+            continue
+        (column,) = columns
+        kept = [c for c in found if all(c is not b for b in lower + upper)]
+        bounds = [column.copy() >= start.copy(), column.copy() < end.copy()]
+        select.set("where", exp.Where(this=exp.and_(*kept, *bounds)))
+        changed = True
+    return tree.sql(dialect=dialect) if changed else sql
+
+
+def _from_now(condition: exp.Expression, *kinds: type[exp.Expression]) -> bool:
+    """Whether the condition bounds a column by a time counted from now, as `kinds` do."""
+    return (
+        isinstance(condition, kinds)
+        and isinstance(condition.this, exp.Column)
+        and mentions_now(condition.expression)
+    )
 
 
 def looks_ahead(question: str) -> bool:

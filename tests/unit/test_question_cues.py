@@ -496,3 +496,76 @@ async def test_the_last_trading_days_are_the_latest_dates_with_prices(answer, de
     assert outcome.result.rows == [[pytest.approx(sum(closes) / 5)]]
     days = await answer("Average AAPL close over the last five days?", draft)
     assert days.result.rows == [[calendar]]
+
+
+async def test_the_latest_row_of_each_group_is_each_groups_latest(answer, demo_engine):
+    latest = _rows(
+        demo_engine,
+        "SELECT m.symbol, m.close FROM market_prices AS m WHERE m.price_date = "
+        "(SELECT MAX(p.price_date) FROM market_prices AS p WHERE p.symbol = m.symbol)",
+    )
+    highest = "SELECT symbol, MAX(close) AS close FROM market_prices GROUP BY symbol"
+    assert sorted(latest) != sorted(_rows(demo_engine, highest))
+    outcome = await answer("What is the latest close for each symbol?", highest)
+    assert sorted(map(tuple, outcome.result.rows)) == sorted(latest)
+    every = await answer(
+        "Show the most recent close per symbol.", "SELECT symbol, close FROM market_prices"
+    )
+    assert sorted(map(tuple, every.result.rows)) == sorted(latest)
+    most = await answer("What is the highest close for each symbol?", highest)
+    assert sorted(map(tuple, most.result.rows)) == sorted(_rows(demo_engine, highest))
+
+
+async def test_a_figure_per_month_is_one_figure_for_each_month_shown(answer, demo_engine):
+    per_month = _rows(
+        demo_engine,
+        "SELECT strftime('%Y-%m', created_at) AS m, COUNT(*) FROM orders "
+        "WHERE created_at >= '2026-01-01' GROUP BY m ORDER BY m",
+    )
+    assert len(per_month) > 1
+    outcome = await answer(
+        "How many orders were placed per month since January 2026?",
+        "SELECT COUNT(*) FROM orders WHERE created_at >= '2026-01-01'",
+    )
+    assert list(map(tuple, outcome.result.rows)) == per_month
+    unshown = await answer(
+        "The monthly average order quantity since January 2026?",
+        "SELECT AVG(quantity) FROM orders WHERE created_at >= '2026-01-01' "
+        "GROUP BY strftime('%Y-%m', created_at)",
+    )
+    assert [r[0] for r in unshown.result.rows] == [m for m, _n in per_month]
+
+
+async def test_the_last_months_but_this_one_are_whole_calendar_months(answer, demo_engine):
+    draft = "SELECT COUNT(*) FROM orders WHERE created_at >= DATE('now', '-2 months')"
+    whole = _scalar(
+        demo_engine,
+        "SELECT COUNT(*) FROM orders WHERE created_at >= DATE('now', 'start of month', "
+        "'-2 months') AND created_at < DATE('now', 'start of month')",
+    )
+    assert whole != _scalar(demo_engine, draft)
+    asked = "How many orders were placed in the last 2 months excluding the current month?"
+    outcome = await answer(asked, draft)
+    assert outcome.result.rows == [[whole]]
+    rolling = await answer("How many orders were placed in the last 2 months?", draft)
+    assert rolling.result.rows == [[_scalar(demo_engine, draft)]]
+
+
+@pytest.mark.parametrize(
+    ("question", "instructions", "latest", "months"),
+    [
+        (
+            "What is the LUB for each user?",
+            "LUB = the most recent balance of each user",
+            True,
+            None,
+        ),
+        ("Newest order per account?", "", True, None),
+        ("Signups in the past three full months?", "", False, 3),
+        ("Sales over the last 6 months, not including this month?", "", False, 6),
+        ("Sales over the last 6 months?", "", False, None),
+    ],
+)
+def test_latest_rows_and_whole_months_are_read(question, instructions, latest, months):
+    cues = read_cues(question, instructions=instructions)
+    assert (cues.latest, cues.whole_months) == (latest, months)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from agents.sql_agent import RETRY_TEMPERATURE, SqlAgent
-from agents.sql_repair import repair
+from agents.sql_repair import repair, unechoed
 from services.catalog import Catalog, ColumnInfo, TableInfo, catalog_from_engine
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
@@ -351,3 +351,21 @@ def test_a_column_several_neighbours_hold_is_joined_from_the_one_listing_its_val
     assert repaired is not None and "JOIN orders" in repaired
     assert _rows(demo_engine, repaired) == _rows(demo_engine, gold)
     assert repair("SELECT status, COUNT(*) FROM transactions GROUP BY status", demo_catalog) is None
+
+
+def test_a_subquery_column_its_table_lacks_is_its_tables_own(spider):
+    """`x NOT IN (SELECT x FROM t)` where t has no x reads the outer x: true of no row."""
+    engine, catalog = spider("broker.db")
+    draft = (
+        "SELECT sbTickerId, sbTickerSymbol FROM sbTicker "
+        "WHERE NOT sbTickerId IN (SELECT sbTickerId FROM sbDailyPrice)"
+    )
+    gold = (
+        "SELECT tk.sbTickerId, tk.sbTickerSymbol FROM sbTicker AS tk LEFT JOIN sbDailyPrice AS dp "
+        "ON tk.sbTickerId = dp.sbDpTickerId WHERE dp.sbDpTickerId IS NULL"
+    )
+    assert _rows(engine, draft) == [] != _rows(engine, gold)
+    assert _rows(engine, unechoed(draft, catalog)) == _rows(engine, gold)
+    own = "SELECT sbTickerId FROM sbTicker WHERE sbTickerId IN "
+    own += "(SELECT sbDpTickerId FROM sbDailyPrice)"
+    assert unechoed(own, catalog) == own
