@@ -29,8 +29,9 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
   count with no GROUP BY is its group, an average "over the last five days" written with
   `ORDER BY ... LIMIT 5` beside it is over those five rows (`agents.grouping`), and
   `A OR B AND C` is `(A OR B) AND C` (`agents.and_or`), and `x IN (SELECT x FROM t)`, where
-  `t` has no `x`, compares with `t`'s own column (`agents.sql_repair.unechoed`): the one
-  reading the model means;
+  `t` has no `x`, compares with `t`'s own column (`agents.sql_repair.unechoed`); a month
+  bounded by days is the stored date, and SQLite's `DATE(x, 'month')` the month of x
+  (`agents.date_shapes`): the one reading the model means;
 - "the number of filled orders" counts each order once, however many fills join it
   (`agents.counted_rows`);
 - "the user id", when no other id is asked, is the owner's id, not the row's (`agents.user_ids`).
@@ -49,6 +50,7 @@ from sqlglot import exp
 
 from agents.and_or import bracketed_as_written
 from agents.counted_rows import counted_once, counted_words
+from agents.date_shapes import in_stored_shape
 from agents.grouping import grouped, over_latest_rows
 from agents.named_values import NamedValue, named_values, with_named_values
 from agents.per_group import grouped_as_asked, grouped_by_period, latest_of_each
@@ -209,6 +211,7 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = grouped(sql, dialect)
     sql = over_latest_rows(sql, cues.numbers, dialect)
     sql = bracketed_as_written(unechoed(sql, catalog, dialect), dialect)
+    sql = in_stored_shape(sql, dialect)
     sql = counted_once(sql, cues.counted, catalog, dialect)
     sql = unrounded(sql, dialect) if cues.exact else sql
     sql = with_user_ids(sql, catalog, dialect) if cues.user_ids else sql

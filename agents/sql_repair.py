@@ -237,9 +237,44 @@ def _repair_select(select: exp.Select, schema: _Schema, defined: set[str]) -> bo
                 missing.append(column)
         elif name not in outputs and not any(schema.has(t, name) for t in sources.values()):
             missing.append(column)
+    for column in list(missing):
+        if key := _joined_key(select, column, sources):
+            column.replace(key)
+            missing.remove(column)
+            changed = True
     if missing:
         changed |= _join_for(select, sources, missing, schema)
     return changed
+
+
+def _joined_key(
+    select: exp.Select, column: exp.Column, sources: dict[str, str]
+) -> exp.Column | None:
+    """`t.user_id`, where t has no such column but the query joins t to users on
+    `t.sender_id = u.uid`, is `t.sender_id`: the name says "the key to users", and the join
+    says which column of t that is. None unless exactly one join condition says so."""
+    words = name_words(column.name)
+    if len(words) < 2 or words[-1] != "id":
+        return None
+    named = {stem(w.removesuffix("s")) for w in words[:-1]}
+    keys = []
+    for condition in select.find_all(exp.EQ):
+        sides = [condition.this, condition.expression]
+        if not condition.find_ancestor(exp.Join) or not all(
+            isinstance(side, exp.Column) and side.table.lower() in sources for side in sides
+        ):
+            continue
+        for here, there in (sides, sides[::-1]):
+            table = sources[there.table.lower()]
+            if {stem(w.removesuffix("s")) for w in name_words(table)} != named:
+                continue
+            if (
+                here.table.lower()
+                == (column.table.lower() or here.table.lower())
+                != there.table.lower()
+            ):
+                keys.append(here)
+    return keys[0].copy() if len(keys) == 1 else None
 
 
 def _rename_columns(
