@@ -10,10 +10,6 @@ what the question counts per is a column of the table the query reads, there is 
 - a figure (an aggregate with no GROUP BY) becomes one figure per value of the column, shown
   first.
 
-Asked for "the latest balance for each user", it writes `MAX(balance) ... GROUP BY user_id`
-(the largest balance each user ever had), or every balance of every user: each group's latest
-row, by the table's one date column, is meant.
-
 "Per month" and "per year" are periods of the query's date column: a figure for all
 becomes one figure per period, shown first as `YYYY-MM` (or `YYYY`), oldest first; a query
 that groups by the period without showing it shows it. Where what the question counts per is
@@ -51,7 +47,7 @@ def one_for_all(select: exp.Expression) -> Literal["row", "figure"] | None:
     return None
 
 
-def _column_for(select: exp.Select, per: str, catalog: Catalog) -> exp.Column | None:
+def column_for(select: exp.Select, per: str, catalog: Catalog) -> exp.Column | None:
     """The one column of the tables the SELECT reads whose name says `per` ("account type" is
     `account_type`, "account" is `account_id`)."""
     sources = read_sources(select)
@@ -106,7 +102,7 @@ def grouped_as_asked(sql: str, per: str | None, catalog: Catalog, dialect: str) 
     shape = one_for_all(tree) if tree else None
     if shape is None or not isinstance(tree, exp.Select):
         return sql
-    column = _column_for(tree, per or "", catalog)
+    column = column_for(tree, per or "", catalog)
     if column is None:
         return sql
     if shape == "row":
@@ -117,10 +113,10 @@ def grouped_as_asked(sql: str, per: str | None, catalog: Catalog, dialect: str) 
     return tree.group_by(column, copy=False).sql(dialect=dialect)
 
 
-def _stamp(table: TableInfo, *preferred: str) -> str | None:
+def stamp(table: TableInfo | None, *preferred: str) -> str | None:
     """The table's one date or time column; among several, the one named with the first of the
     `preferred` words that names exactly one."""
-    stamps = [c.name for c in table.columns if _STAMP_TYPE.search(c.type)]
+    stamps = [c.name for c in table.columns if _STAMP_TYPE.search(c.type)] if table else []
     if len(stamps) == 1:
         return stamps[0]
     for word in preferred:
@@ -130,76 +126,17 @@ def _stamp(table: TableInfo, *preferred: str) -> str | None:
     return None
 
 
-def _unaggregated(select: exp.Select, column: exp.Column, stamp: str) -> bool:
-    """Turn `MAX(balance) ... GROUP BY user_id` into `balance`, when the group is the column
-    and every figure is a MAX or MIN of something other than the stamp. True too when there
-    is no GROUP BY to undo; False when the query is grouped otherwise (and left as it is)."""
-    group = select.args.get("group")
-    if not group or select.args.get("having"):
-        return not group
-    if [k.name.lower() for k in group.expressions] != [column.name.lower()]:
-        return False
-    figures = result_figures(select)
-    if not figures or not all(isinstance(f, exp.Max | exp.Min) for f in figures):
-        return False
-    if any(c.name.lower() == stamp.lower() for f in figures for c in f.find_all(exp.Column)):
-        return False
-    for figure in figures:
-        figure.replace(figure.this.copy())
-    select.set("group", None)
-    return True
+def only_table(select: exp.Select, catalog: Catalog) -> TableInfo | None:
+    """The catalog's table the SELECT reads, when it reads one table and nothing else."""
+    sources = read_sources(select)
+    if len(sources) != 1 or not isinstance(sources[0], exp.Table):
+        return None
+    return next((t for t in catalog.tables if t.name.lower() == sources[0].name.lower()), None)
 
 
-def latest_of_each(sql: str, per: str | None, catalog: Catalog, dialect: str) -> str:
-    """`sql` keeping each group's latest row (by the table's date column), when asked for the
-    latest per `per` and the query reads one table with no window, limit or subquery of its own;
-    unchanged otherwise.
-
-    >>> from services.catalog import ColumnInfo
-    >>> c = Catalog(tables=[TableInfo(name="balances", columns=[
-    ...     ColumnInfo(name="user_id", type="INTEGER"), ColumnInfo(name="balance", type="REAL"),
-    ...     ColumnInfo(name="updated_at", type="TIMESTAMP")])])
-    >>> latest_of_each("SELECT user_id, MAX(balance) AS b FROM balances GROUP BY user_id",
-    ...     "user", c, "sqlite")  # doctest: +NORMALIZE_WHITESPACE
-    'SELECT user_id, b FROM (SELECT user_id, balance AS b, ROW_NUMBER() OVER (PARTITION BY
-    balances.user_id ORDER BY updated_at DESC) AS rank_in_group FROM balances) AS ranked WHERE
-    rank_in_group = 1'
-    """
-    tree = parse(sql, dialect) if per else None
-    if not isinstance(tree, exp.Select) or tree.args.get("limit") or tree.find(exp.Window):
-        return sql
-    sources = read_sources(tree)
-    if len(sources) != 1 or len(list(tree.find_all(exp.Select))) != 1:
-        return sql
-    column = _column_for(tree, per or "", catalog)
-    table = next((t for t in catalog.tables if t.name.lower() == sources[0].name.lower()), None)
-    stamp = _stamp(table, "updated", "date") if table else None  # when it was last true
-    names = [p.alias_or_name for p in tree.expressions]
-    if column is None or stamp is None or tree.is_star or not all(names) or RANK in names:
-        return sql
-    if not _unaggregated(tree, column, stamp) or result_figures(tree):
-        return sql
-    order = tree.args.get("order")
-    tree.set("order", None)
-    rank = exp.Window(
-        this=exp.RowNumber(),
-        partition_by=[column],
-        order=exp.Order(expressions=[exp.Ordered(this=exp.column(stamp), desc=True)]),
-    )
-    tree.select(exp.alias_(rank, RANK), copy=False)
-    latest = exp.select(*names, dialect=dialect).from_(tree.subquery("ranked"))
-    latest = latest.where(exp.column(RANK).eq(1))
-    if order and all(
-        isinstance(k.this, exp.Column) and not k.this.table and k.name in names
-        for k in order.expressions
-    ):
-        latest.set("order", order)
-    return latest.sql(dialect=dialect)
-
-
-def _dated(select: exp.Select, catalog: Catalog) -> exp.Column | None:
+def dated(select: exp.Select, catalog: Catalog) -> exp.Column | None:
     """The column the SELECT's WHERE bounds (`d >= ...`, `d BETWEEN ...`), when it is one; else
-    the date column of the one table it reads."""
+    the date column of the one table it reads, the one that says when a row happened."""
     bounded = {
         c.this
         for c in conditions(select)
@@ -208,12 +145,8 @@ def _dated(select: exp.Select, catalog: Catalog) -> exp.Column | None:
     }
     if len(bounded) == 1:
         return bounded.pop().copy()
-    sources = read_sources(select)
-    if bounded or len(sources) != 1 or not isinstance(sources[0], exp.Table):
-        return None
-    table = next((t for t in catalog.tables if t.name.lower() == sources[0].name.lower()), None)
-    stamp = _stamp(table, "date", "created") if table else None  # when it happened
-    return exp.column(stamp) if stamp else None
+    found = None if bounded else stamp(only_table(select, catalog), "date", "created")
+    return exp.column(found) if found else None
 
 
 def grouped_by_period(sql: str, per: str | None, catalog: Catalog, dialect: str) -> str:
@@ -241,7 +174,7 @@ def grouped_by_period(sql: str, per: str | None, catalog: Catalog, dialect: str)
         return tree.sql(dialect=dialect)
     if one_for_all(tree) != "figure" or tree.args.get("limit"):
         return sql
-    column = _dated(tree, catalog)
+    column = dated(tree, catalog)
     if column is None:
         return sql
     period = exp.TimeToStr(this=column, format=exp.Literal.string(form))

@@ -22,9 +22,10 @@ alone). Each cue has one reading, so it is applied rather than hoped for:
 - "within the next 90 days" starts now, "the last five trading days" are the five latest
   dates with rows, not the days since five days ago, and "the last 2 months excluding the
   current month" the two calendar months before this one (`agents.time_windows`);
-- "per account type" asks for the top row, or the figure, of each account type, "per month"
-  for a figure per month, shown, and "the latest balance for each user" for each user's
-  latest row (`agents.per_group`);
+- "per account type" asks for the top row, or the figure, of each account type, and "per
+  month" for a figure per month, shown (`agents.per_group`);
+- "the latest balance for each user" asks for each user's latest row, and "the earliest
+  snapshot in 2023" for the rows of the earliest date in 2023 (`agents.latest_rows`);
 - a running total beside a GROUP BY runs over the groups' totals, a plain column beside a
   count with no GROUP BY is its group, an average "over the last five days" written with
   `ORDER BY ... LIMIT 5` beside it is over those five rows (`agents.grouping`), and
@@ -52,8 +53,9 @@ from agents.and_or import bracketed_as_written
 from agents.counted_rows import counted_once, counted_words
 from agents.date_shapes import in_stored_shape
 from agents.grouping import grouped, over_latest_rows
+from agents.latest_rows import Extreme, extreme, extreme_of_each, on_extreme_date
 from agents.named_values import NamedValue, named_values, with_named_values
-from agents.per_group import grouped_as_asked, grouped_by_period, latest_of_each
+from agents.per_group import grouped_as_asked, grouped_by_period
 from agents.sql_repair import unechoed
 from agents.sql_tree import name_words, own_columns, parse, read_sources, stem
 from agents.time_differences import Unit, with_time_differences
@@ -88,7 +90,6 @@ _TIES = re.compile(
 _UNIT = re.compile(r"\b(?P<unit>second|minute|hour|day)s?\b", re.I)
 _NAMED_NUMBER = re.compile(rf"\b(\d+|{'|'.join(_COUNTS)})\b", re.I)
 _TRADING_DAYS = re.compile(rf"\blast\s+(?P<n>\d+|{'|'.join(_COUNTS)})\s+trading\s+days\b", re.I)
-_LATEST = re.compile(r"\b(?:latest|most\s+recent|newest)\b", re.I)
 _PER = re.compile(  # not "each" alone: "the name of each singer" asks for every row
     r"\b(?:per|(?:for|in)\s+(?:each|every))\s+(?:of\s+the\s+(?:last|past|next)\s+(?:\w+\s+)?)?"
     r"(?P<word>[a-z]+(?:\s+type)?)"
@@ -127,7 +128,9 @@ class Cues(BaseModel):
         None, description="The word after 'ties by', or 'alphabetically'."
     )
     per: str | None = Field(None, description="What it asks a figure for each of ('month').")
-    latest: bool = Field(False, description="It (or its instructions) asks for the latest rows.")
+    extreme: Extreme | None = Field(
+        None, description="It (or its instructions) asks for the latest or earliest rows."
+    )
     ahead: bool = Field(False, description="It asks about a window after now ('next 90 days').")
     counted: list[str] = Field(default_factory=list, description="Stems of what it counts.")
     trading_days: int | None = Field(None, description="N of its 'last N trading days'.")
@@ -152,7 +155,7 @@ def read_cues(
 ) -> Cues:
     """`catalog`, when given, supplies the column values the question may name. The asker's
     `instructions` define words of the question ("LUB is the latest balance for each user"):
-    only whether they ask for the latest rows is read from them.
+    only whether they ask for the latest (or earliest) rows is read from them.
 
     >>> read_cues("Average fee, rounded to two decimal places?").decimals
     2
@@ -185,7 +188,7 @@ def read_cues(
         per=(per["word"] or per["period"]).lower().removesuffix("s")
         if (per := _PER.search(question))
         else None,
-        latest=bool(_LATEST.search(f"{question}\n{instructions}")),
+        extreme=extreme(f"{question}\n{instructions}"),
         ahead=looks_ahead(question),
         counted=counted_words(question),
         trading_days=_count(days["n"]) if (days := _TRADING_DAYS.search(question)) else None,
@@ -204,7 +207,8 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = with_lower_bound(sql, catalog, dialect) if cues.ahead else sql
     sql = in_trading_days(sql, cues.trading_days, dialect)
     sql = in_whole_months(sql, cues.whole_months, dialect)
-    sql = latest_of_each(sql, cues.per, catalog, dialect) if cues.latest else sql
+    sql = extreme_of_each(sql, cues.extreme, cues.per, catalog, dialect)
+    sql = on_extreme_date(sql, cues.extreme, cues.per, catalog, dialect)
     sql = grouped_by_period(
         grouped_as_asked(sql, cues.per, catalog, dialect), cues.per, catalog, dialect
     )

@@ -142,14 +142,15 @@ async def test_doubts_name_only_tables_the_caller_may_read(demo_sql_agent):
     assert len(customer.calls) == 1 and outcome.result.rows == [[0]]
 
 
-async def test_one_figure_for_all_where_one_per_month_is_asked_is_asked_again(demo_sql_agent):
+async def test_one_figure_for_all_where_one_per_week_is_asked_is_asked_again(demo_sql_agent):
+    """A week has no one format (`agents.per_group` groups months and years itself)."""
     where = "FROM payments WHERE direction = 'deposit'"
-    monthly = f"SELECT strftime('%Y-%m', created_at) AS m, SUM(amount) {where} GROUP BY m"
-    model = _scripted(f"SELECT SUM(amount) {where}", monthly)
-    question = "What was the total deposited per month?"
+    weekly = f"SELECT strftime('%Y-%W', created_at) AS w, SUM(amount) {where} GROUP BY w"
+    model = _scripted(f"SELECT SUM(amount) {where}", weekly)
+    question = "What was the total deposited per week?"
     outcome = await demo_sql_agent(model, max_retries=2).answer(question, Caller(role=Role.ADMIN))
-    assert outcome.draft == monthly and len(outcome.result.rows) > 1
-    assert "each month" in str(model.calls[1]["messages"][-1].content)
+    assert outcome.draft == weekly and len(outcome.result.rows) > 1
+    assert "each week" in str(model.calls[1]["messages"][-1].content)
 
 
 @pytest.mark.parametrize(

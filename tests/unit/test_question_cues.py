@@ -516,6 +516,20 @@ async def test_the_latest_row_of_each_group_is_each_groups_latest(answer, demo_e
     assert sorted(map(tuple, most.result.rows)) == sorted(_rows(demo_engine, highest))
 
 
+async def test_the_earliest_rows_asked_for_are_those_of_the_earliest_date(answer, demo_engine):
+    since = "FROM market_prices WHERE price_date >= '2026-01-01'"
+    first = _rows(
+        demo_engine,
+        f"SELECT AVG(close) {since} AND price_date = (SELECT MIN(price_date) {since})",
+    )
+    draft = f"SELECT AVG(close) {since}"
+    assert first != _rows(demo_engine, draft)
+    outcome = await answer("The average close on the earliest trading day of 2026?", draft)
+    assert list(map(tuple, outcome.result.rows)) == first
+    every = await answer("The average close of 2026?", draft)
+    assert list(map(tuple, every.result.rows)) == _rows(demo_engine, draft)
+
+
 async def test_a_figure_per_month_is_one_figure_for_each_month_shown(answer, demo_engine):
     per_month = _rows(
         demo_engine,
@@ -552,20 +566,15 @@ async def test_the_last_months_but_this_one_are_whole_calendar_months(answer, de
 
 
 @pytest.mark.parametrize(
-    ("question", "instructions", "latest", "months"),
+    ("question", "instructions", "which", "months"),
     [
-        (
-            "What is the LUB for each user?",
-            "LUB = the most recent balance of each user",
-            True,
-            None,
-        ),
-        ("Newest order per account?", "", True, None),
-        ("Signups in the past three full months?", "", False, 3),
-        ("Sales over the last 6 months, not including this month?", "", False, 6),
-        ("Sales over the last 6 months?", "", False, None),
+        ("The LUB for each user?", "LUB = the most recent balance of each user", "latest", None),
+        ("Oldest order per account?", "", "earliest", None),
+        ("Signups in the past three full months?", "", None, 3),
+        ("Sales over the last 6 months, not including this month?", "", None, 6),
+        ("Sales over the last 6 months?", "", None, None),
     ],
 )
-def test_latest_rows_and_whole_months_are_read(question, instructions, latest, months):
+def test_extreme_rows_and_whole_months_are_read(question, instructions, which, months):
     cues = read_cues(question, instructions=instructions)
-    assert (cues.latest, cues.whole_months) == (latest, months)
+    assert (cues.extreme, cues.whole_months) == (which, months)
