@@ -11,23 +11,14 @@ Two slips of the embedded model make a date condition quietly wrong, with no err
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from sqlglot import exp
 
-from agents.sql_tree import parse
+from agents.sql_tree import RANGES, is_day, parse, range_bounds
 
 _SAMPLE = datetime(2023, 1, 2, 3, 4, 5)
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _UNIT_FORMATS = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
-_RANGES = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between)
-
-
-def _bounds(condition: exp.Expression) -> list[exp.Expression]:
-    if isinstance(condition, exp.Between):
-        return [condition.args["low"], condition.args["high"]]
-    return [condition.expression]
 
 
 def _misshapen(condition: exp.Expression) -> bool:
@@ -40,10 +31,7 @@ def _misshapen(condition: exp.Expression) -> bool:
         shape = len(_SAMPLE.strftime(form.this))
     except ValueError:  # a format only the database knows
         return False
-    return all(
-        isinstance(b, exp.Literal) and b.is_string and _DAY.match(b.this) and len(b.this) != shape
-        for b in _bounds(condition)
-    )
+    return all(is_day(b) and len(b.this) != shape for b in range_bounds(condition))
 
 
 def in_stored_shape(sql: str, dialect: str) -> str:
@@ -67,7 +55,7 @@ def in_stored_shape(sql: str, dialect: str) -> str:
             form = exp.Literal.string(_UNIT_FORMATS[unit])
             call.replace(exp.TimeToStr(this=call.expressions[0].copy(), format=form))
             changed = True
-    for condition in list(tree.find_all(*_RANGES)):
+    for condition in list(tree.find_all(*RANGES)):
         if _misshapen(condition):
             stored = condition.this.this
             if isinstance(stored, exp.TsOrDsToTimestamp):

@@ -24,7 +24,18 @@ from typing import Literal
 
 from sqlglot import exp
 
-from agents.sql_tree import conditions, name_words, parse, read_sources, result_figures, stem
+from agents.sql_tree import (
+    RANGES,
+    conditions,
+    is_day,
+    name_words,
+    parse,
+    range_bounds,
+    read_sources,
+    result_figures,
+    stem,
+)
+from agents.time_windows import mentions_now
 from services.catalog import Catalog, TableInfo
 
 RANK = "rank_in_group"
@@ -135,13 +146,15 @@ def only_table(select: exp.Select, catalog: Catalog) -> TableInfo | None:
 
 
 def dated(select: exp.Select, catalog: Catalog) -> exp.Column | None:
-    """The column the SELECT's WHERE bounds (`d >= ...`, `d BETWEEN ...`), when it is one; else
-    the date column of the one table it reads, the one that says when a row happened."""
+    """The column the SELECT's WHERE bounds by days or by now (`d >= '2023-01-01'`), when it
+    is one; else the date column of the one table it reads, the one that says when a row
+    happened."""
     bounded = {
         c.this
         for c in conditions(select)
-        if isinstance(c, exp.GT | exp.GTE | exp.LT | exp.LTE | exp.Between)
+        if isinstance(c, RANGES)
         and isinstance(c.this, exp.Column)
+        and all(is_day(b) or mentions_now(b) for b in range_bounds(c))
     }
     if len(bounded) == 1:
         return bounded.pop().copy()

@@ -119,3 +119,23 @@ def text_comparisons(node: exp.Expression) -> Iterator[tuple[exp.Column, str]]:
         for side in sides:
             if isinstance(side, exp.Literal) and side.is_string:
                 yield column, side.this
+
+
+RANGES = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def range_bounds(condition: exp.Expression) -> list[exp.Expression]:
+    """What a range condition (one of `RANGES`) bounds its left side by.
+
+    >>> [b.sql() for b in range_bounds(parse("d BETWEEN '2023-01-01' AND x", "sqlite"))]
+    ["'2023-01-01'", 'x']
+    """
+    if isinstance(condition, exp.Between):
+        return [condition.args["low"], condition.args["high"]]
+    return [condition.expression]
+
+
+def is_day(node: exp.Expression) -> bool:
+    """Whether the node is a text literal that starts with a day ('2023-01-01 ...')."""
+    return isinstance(node, exp.Literal) and node.is_string and bool(_DAY.match(node.this))
