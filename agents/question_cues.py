@@ -200,7 +200,9 @@ def read_cues(
 
 def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     """`sql` with what the question states outright about which rows, in what order, applied;
-    unchanged when it already complies or is not SQL."""
+    unchanged when it already complies or is not SQL. The quiet slips go first, so that the
+    cues read the query the model meant."""
+    sql = in_stored_shape(unechoed(sql, catalog, dialect), dialect)
     sql = with_terms(sql, cues.terms, dialect)
     sql = with_named_values(sql, cues.named, catalog, dialect)
     sql = with_time_differences(sql, cues.unit, catalog, dialect)
@@ -209,13 +211,10 @@ def enforced(sql: str, cues: Cues, catalog: Catalog, dialect: str) -> str:
     sql = in_whole_months(sql, cues.whole_months, dialect)
     sql = extreme_of_each(sql, cues.extreme, cues.per, catalog, dialect)
     sql = on_extreme_date(sql, cues.extreme, cues.per, catalog, dialect)
-    sql = grouped_by_period(
-        grouped_as_asked(sql, cues.per, catalog, dialect), cues.per, catalog, dialect
-    )
-    sql = grouped(sql, dialect)
+    sql = grouped_as_asked(sql, cues.per, catalog, dialect)
+    sql = grouped(grouped_by_period(sql, cues.per, catalog, dialect), dialect)
     sql = over_latest_rows(sql, cues.numbers, dialect)
-    sql = bracketed_as_written(unechoed(sql, catalog, dialect), dialect)
-    sql = in_stored_shape(sql, dialect)
+    sql = bracketed_as_written(sql, dialect)
     sql = counted_once(sql, cues.counted, catalog, dialect)
     sql = unrounded(sql, dialect) if cues.exact else sql
     sql = with_user_ids(sql, catalog, dialect) if cues.user_ids else sql
