@@ -43,6 +43,28 @@ _WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eig
 _WORDS |= {"nine": 9, "ten": 10, "twelve": 12}
 
 
+# The first day of the month N months back, and of this month, as each database writes them
+_MONTH_STARTS = {
+    "sqlite": ("DATE('now', 'start of month', '-{n} months')", "DATE('now', 'start of month')"),
+    "postgres": (
+        "DATE_TRUNC('month', CURRENT_DATE) - INTERVAL '{n} months'",
+        "DATE_TRUNC('month', CURRENT_DATE)",
+    ),
+    "duckdb": (
+        "DATE_TRUNC('month', CURRENT_DATE) - INTERVAL '{n} months'",
+        "DATE_TRUNC('month', CURRENT_DATE)",
+    ),
+    "mysql": (
+        "DATE_SUB(DATE_FORMAT(CURRENT_DATE, '%Y-%m-01'), INTERVAL {n} MONTH)",
+        "DATE_FORMAT(CURRENT_DATE, '%Y-%m-01')",
+    ),
+    "tsql": (
+        "DATEADD(MONTH, -{n}, DATEFROMPARTS(YEAR(GETDATE()), MONTH(GETDATE()), 1))",
+        "DATEFROMPARTS(YEAR(GETDATE()), MONTH(GETDATE()), 1)",
+    ),
+}
+
+
 def whole_months(question: str) -> int | None:
     """How many calendar months before this one the question asks about, if it does.
 
@@ -61,17 +83,19 @@ def whole_months(question: str) -> int | None:
 def in_whole_months(sql: str, months: int | None, dialect: str) -> str:
     """`sql` with its window back from now (`created_at >= DATE('now', '-2 months')`, and an
     upper bound at now if it has one) made the `months` calendar months before the current one;
-    unchanged when no condition reads the clock.
+    unchanged when no condition reads the clock, or the dialect is not one it knows.
 
     >>> in_whole_months("SELECT 1 FROM t WHERE d >= DATE('now', '-60 days')", 2, "sqlite")
     "SELECT 1 FROM t WHERE d >= DATE('now', 'start of month', '-2 months') AND d < DATE('now', \
 'start of month')"
     """
-    tree = parse(sql, dialect) if months else None
-    if tree is None:
+    bounds = _MONTH_STARTS.get(dialect)
+    tree = parse(sql, dialect) if months and bounds else None
+    if tree is None or bounds is None:
         return sql
-    start = parse(f"DATE('now', 'start of month', '-{months} months')", "sqlite")
-    end = parse("DATE('now', 'start of month')", "sqlite")
+    start, end = (parse(b.format(n=months), dialect) for b in bounds)
+    if start is None or end is None:
+        return sql
     changed = False
     for select in list(tree.find_all(exp.Select)):
         found = conditions(select)
