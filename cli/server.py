@@ -32,5 +32,16 @@ def build_server_app(assistant: Assistant, *, warm_up: bool = False) -> FastAPI:
     share(assistant)
     app = create_app(assistant, warm_up=warm_up)
     mount_chainlit(app=app, target=str(UI_DIR / "app.py"), path="/chat")
+    _same_origin_socket()
     _serve_chat_without_redirect(app)
     return app
+
+
+def _same_origin_socket() -> None:
+    """Let only the UI's own page open its socket. Chainlit turns socket.io's origin check off,
+    and the UI asks for no login (it binds 127.0.0.1 and acts as the local operator), so any
+    site the operator visits could otherwise open the socket from their browser and read the
+    answers. `None` is socket.io's "same origin" (X-Forwarded-Host honoured behind a proxy)."""
+    from chainlit.server import sio
+
+    sio.eio.cors_allowed_origins = None

@@ -36,7 +36,17 @@ async def test_docs_and_chat_ui_are_served(make_assistant):
         ui = await client.get("/chat")
         assert ui.status_code == 200 and "/chat/assets/" in ui.text
         spec = (await client.get("/openapi.json")).json()
+        # the UI's socket answers its own page, not a page of another site the browser shows
+        handshake = "/chat/ws/socket.io/?EIO=4&transport=polling"
+        own = await client.get(handshake, headers={"Origin": "http://127.0.0.1"})
+        foreign = await client.get(handshake, headers={"Origin": "https://evil.example"})
+        cors = await client.get(
+            "/chat/project/settings", headers={"Origin": "https://evil.example"}
+        )
     assert {"/v1/chat", "/v1/chat/stream", "/healthz"} <= spec["paths"].keys()
+    assert own.status_code == 200 and own.text.startswith("0{")
+    assert foreign.status_code == 400 and "not an accepted origin" in foreign.text
+    assert "access-control-allow-origin" not in cors.headers
 
 
 async def test_chat_answers_with_sql_and_rows(client, demo_engine):
