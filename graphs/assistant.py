@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from contextvars import ContextVar
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -34,7 +34,7 @@ from agents.sql_memory import SqlMemory
 from graphs.chat.graph import build_chat_graph
 from graphs.chat.nodes import ChatAgents
 from graphs.chat.state import ChatContext, stored_types
-from graphs.checkpointer import open_checkpointer
+from graphs.checkpointer import open_checkpointer, prune
 from retrieval.embeddings import Embedder
 from retrieval.index import DocumentIndex
 from retrieval.library import DocumentLibrary
@@ -208,6 +208,11 @@ class Assistant:
             checkpointer = await self._resources.enter_async_context(
                 open_checkpointer(self.settings.checkpoint_url, stored_types())
             )
+            if days := self.settings.conversation_retention_days:
+                try:
+                    await prune(checkpointer, datetime.now(UTC) - timedelta(days=days))
+                except Exception:  # a store it cannot read keeps its data, and the platform runs
+                    log.exception("old conversations could not be deleted")
             agents = ChatAgents(
                 router=self.router,
                 models=ModelSelector(self.providers),

@@ -2,18 +2,23 @@
 
 SQLite (a file under var/) by default, PostgreSQL when CHECKPOINT_URL is a postgresql:// URL.
 Both keep every turn's graph state per thread, so a follow-up asked after a restart still sees
-the conversation.
+the conversation. Every turn adds to the store, so conversations nobody has touched for the
+retention period are deleted when the platform starts (`prune`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -41,3 +46,20 @@ async def open_checkpointer(url: str, types: Iterable[type]) -> AsyncIterator[Ba
             yield AsyncSqliteSaver(conn, serde=serde)
     else:
         raise ValueError(f"CHECKPOINT_URL must be a sqlite or postgresql URL, not {backend}")
+
+
+async def prune(saver: BaseCheckpointSaver, before: datetime) -> int:
+    """Delete every conversation whose latest turn is older than `before`; how many went.
+    A thread's turns go together (the saver's own `adelete_thread`), so none is left half
+    deleted."""
+    latest: dict[str, datetime] = {}
+    async for stored in saver.alist(None):
+        thread = stored.config["configurable"]["thread_id"]
+        when = datetime.fromisoformat(stored.checkpoint["ts"])
+        latest[thread] = max(when, latest.get(thread, when))
+    stale = [thread for thread, when in latest.items() if when < before]
+    for thread in stale:
+        await saver.adelete_thread(thread)
+    if stale:
+        log.info("deleted %d conversations untouched since %s", len(stale), before.isoformat())
+    return len(stale)

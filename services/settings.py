@@ -114,6 +114,10 @@ class Settings(BaseSettings):
         description="Where conversations are kept: a postgresql:// URL, or default a SQLite file "
         "var/checkpoints.db.",
     )
+    conversation_retention_days: Annotated[int, Field(ge=0, le=3650)] = Field(
+        90,
+        description="Conversations untouched this many days are deleted at start; 0 keeps all.",
+    )
     graph_step_budget: Annotated[int, Field(ge=2, le=50)] = Field(
         8, description="Most agent steps one request may take (a compound question uses several)."
     )

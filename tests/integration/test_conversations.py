@@ -1,9 +1,11 @@
 """Conversations survive a restart: follow-ups see the earlier turn through the checkpointer,
-on the default SQLite file and on PostgreSQL, and threads are kept apart per user."""
+on the default SQLite file and on PostgreSQL, threads are kept apart per user, and those past
+the retention period are deleted at start."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,3 +83,72 @@ async def test_without_a_thread_each_question_starts_a_conversation(make_assista
     one = await assistant.ask(FIRST, assistant.caller(None))
     two = await assistant.ask(FIRST, assistant.caller(None))
     assert one.thread_id != two.thread_id and len(one.thread_id) == 32
+
+
+async def _aged_threads(settings) -> None:
+    """A thread last touched five years ago is gone once the platform starts with a retention
+    period; one touched today, through the graph, is kept with every turn."""
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    from graphs.chat.state import stored_types
+    from graphs.checkpointer import open_checkpointer
+
+    stale = empty_checkpoint()
+    stale["ts"] = "2021-01-01T00:00:00+00:00"
+    async with open_checkpointer(settings.checkpoint_url, stored_types()) as saver:
+        config = {"configurable": {"thread_id": "operator/old-desk", "checkpoint_ns": ""}}
+        await saver.aput(config, stale, {}, {})
+    fresh = Assistant(settings, ScriptedChatModel(responder=responder))
+    await fresh.ask(FIRST, fresh.caller(None), "desk-1")
+    await fresh.aclose()
+
+    restarted = Assistant(
+        settings.model_copy(update={"conversation_retention_days": 30}),
+        ScriptedChatModel(responder=responder),
+    )
+    try:
+        follow = await restarted.ask(FOLLOW_UP, restarted.caller(None), "desk-1")
+        assert "status = 'filled'" in follow.sql  # today's conversation kept
+    finally:
+        await restarted.aclose()
+    async with open_checkpointer(settings.checkpoint_url, stored_types()) as saver:
+        kept = {c.config["configurable"]["thread_id"] async for c in saver.alist(None)}
+    assert "operator/old-desk" not in kept and any(t.endswith("/desk-1") for t in kept)
+
+
+async def test_old_conversations_are_deleted_at_start_on_sqlite(demo_settings, tmp_path):
+    url = f"sqlite:///{tmp_path / 'threads.db'}"
+    await _aged_threads(demo_settings.model_copy(update={"checkpoint_url": url}))
+
+
+@pytest.mark.postgres
+async def test_old_conversations_are_deleted_at_start_on_postgres(demo_settings):
+    name = postgres.create_database()
+    try:
+        await _aged_threads(demo_settings.model_copy(update={"checkpoint_url": postgres.url(name)}))
+    finally:
+        postgres.drop_database(name)
+
+
+async def test_a_store_it_cannot_read_is_kept_and_the_platform_answers(
+    demo_settings, tmp_path, caplog
+):
+    path = tmp_path / "threads.db"
+    settings = demo_settings.model_copy(update={"checkpoint_url": f"sqlite:///{path}"})
+    first = Assistant(settings, ScriptedChatModel(responder=responder))
+    await first.ask(FIRST, first.caller(None), "desk-1")
+    await first.aclose()
+    with sqlite3.connect(path) as conn:  # a checkpoint no serializer can read
+        conn.execute("UPDATE checkpoints SET type = 'no-such-type', checkpoint = x'00'")
+    restarted = Assistant(settings, ScriptedChatModel(responder=responder))
+    try:
+        answer = await restarted.ask(FIRST, restarted.caller(None), "desk-2")
+        assert answer.sql.startswith(FIRST_SQL)
+    finally:
+        await restarted.aclose()
+    assert "old conversations could not be deleted" in caplog.text
+    with sqlite3.connect(path) as conn:
+        (unread,) = conn.execute(
+            "SELECT COUNT(*) FROM checkpoints WHERE type = 'no-such-type'"
+        ).fetchone()
+    assert unread > 0
