@@ -64,7 +64,6 @@ from agents.time_windows import (
     in_whole_months,
     looks_ahead,
     recent_window,
-    whole_months,
     with_lower_bound,
 )
 from agents.user_ids import asks_only_user_ids, with_user_ids
@@ -90,6 +89,13 @@ _TIES = re.compile(
 _UNIT = re.compile(r"\b(?P<unit>second|minute|hour|day)s?\b", re.I)
 _NAMED_NUMBER = re.compile(rf"\b(\d+|{'|'.join(_COUNTS)})\b", re.I)
 _TRADING_DAYS = re.compile(rf"\blast\s+(?P<n>\d+|{'|'.join(_COUNTS)})\s+trading\s+days\b", re.I)
+_WHOLE_MONTHS = re.compile(  # "the last 2 months excluding the current month"
+    rf"\b(?:past|last|previous)\s+(?P<n>\d+|{'|'.join(_COUNTS)})\s+"
+    r"(?:(?:full|complete|whole|calendar)\s+months\b"
+    r"|months?,?\s+(?:excluding|not\s+including|except(?:\s+for)?)\s+(?:the\s+)?"
+    r"(?:current|this)\s+(?:month|one)\b)",
+    re.I,
+)
 _PER = re.compile(  # not "each" alone: "the name of each singer" asks for every row
     r"\b(?:per|(?:for|in)\s+(?:each|every))\s+(?:of\s+the\s+(?:last|past|next)\s+(?:\w+\s+)?)?"
     r"(?P<word>[a-z]+(?:\s+type)?)"
@@ -193,7 +199,7 @@ def read_cues(
         counted=counted_words(question),
         trading_days=_count(days["n"]) if (days := _TRADING_DAYS.search(question)) else None,
         recent=recent_window(question),
-        whole_months=whole_months(question),
+        whole_months=_count(months["n"]) if (months := _WHOLE_MONTHS.search(question)) else None,
         numbers=[_count(n) for n in _NAMED_NUMBER.findall(question)],
     )
 

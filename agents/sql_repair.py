@@ -268,11 +268,8 @@ def _joined_key(
             table = sources[there.table.lower()]
             if {stem(w.removesuffix("s")) for w in name_words(table)} != named:
                 continue
-            if (
-                here.table.lower()
-                == (column.table.lower() or here.table.lower())
-                != there.table.lower()
-            ):
+            mine = not column.table or here.table.lower() == column.table.lower()
+            if mine and here.table.lower() != there.table.lower():
                 keys.append(here)
     return keys[0].copy() if len(keys) == 1 else None
 
@@ -459,13 +456,9 @@ def unechoed(sql: str, catalog: Catalog, dialect: str = "sqlite") -> str:
         if not isinstance(inner, exp.Select) or outer is None or len(inner.expressions) != 1:
             continue
         echo, sources, outer_sources = inner.expressions[0], _sources(inner), _sources(outer)
-        if (
-            not isinstance(echo, exp.Column)
-            or echo.table
-            or not sources
-            or len(sources) != 1
-            or not outer_sources
-        ):
+        if not isinstance(echo, exp.Column) or echo.table or len(sources or {}) != 1:
+            continue
+        if not outer_sources:
             continue
         (table,) = sources.values()
         name = echo.name.lower()

@@ -32,17 +32,6 @@ _RECENT = re.compile(
 )
 
 
-_WHOLE_MONTHS = re.compile(
-    rf"\b(?:past|last|previous)\s+(?P<n>{_COUNT})\s+"
-    r"(?:(?:full|complete|whole|calendar)\s+months\b"
-    r"|months?,?\s+(?:excluding|not\s+including|except(?:\s+for)?)\s+(?:the\s+)?"
-    r"(?:current|this)\s+(?:month|one)\b)",
-    re.I,
-)
-_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
-_WORDS |= {"nine": 9, "ten": 10, "twelve": 12}
-
-
 # The first day of the month N months back, and of this month, as each database writes them
 _MONTH_STARTS = {
     "sqlite": ("DATE('now', 'start of month', '-{n} months')", "DATE('now', 'start of month')"),
@@ -63,21 +52,6 @@ _MONTH_STARTS = {
         "DATEFROMPARTS(YEAR(GETDATE()), MONTH(GETDATE()), 1)",
     ),
 }
-
-
-def whole_months(question: str) -> int | None:
-    """How many calendar months before this one the question asks about, if it does.
-
-    >>> whole_months("PMDAU in the last 2 months excluding the current month?")
-    2
-    >>> whole_months("signups over the past three full months"), whole_months("last 2 months")
-    (3, None)
-    """
-    found = _WHOLE_MONTHS.search(question)
-    if not found:
-        return None
-    n = found["n"].lower()
-    return int(n) if n.isdigit() else _WORDS.get(n)
 
 
 def in_whole_months(sql: str, months: int | None, dialect: str) -> str:
@@ -192,12 +166,7 @@ def with_lower_bound(sql: str, catalog: Catalog, dialect: str) -> str:
         found = conditions(select)
         for condition in found:
             column = condition.this
-            if not (
-                isinstance(condition, exp.LT | exp.LTE)
-                and isinstance(column, exp.Column)
-                and mentions_now(condition.expression)
-                and not _bounded_below(column, found)
-            ):
+            if not _from_now(condition, exp.LT, exp.LTE) or _bounded_below(column, found):
                 continue
             now = exp.CurrentDate() if _is_date(column, tree, catalog) else exp.CurrentTimestamp()
             select.where(exp.GTE(this=column.copy(), expression=now), copy=False)
@@ -225,11 +194,7 @@ def in_trading_days(sql: str, days: int | None, dialect: str) -> str:
             continue
         for condition in found:
             column = condition.this
-            if not (
-                isinstance(condition, exp.GT | exp.GTE)
-                and isinstance(column, exp.Column)
-                and mentions_now(condition.expression)
-            ):
+            if not _from_now(condition, exp.GT, exp.GTE):
                 continue
             others = [c.copy() for c in found if c is not condition]
             latest = exp.select(exp.Distinct(expressions=[column.copy()])).from_(sources[0].copy())

@@ -161,6 +161,7 @@ class Assistant:
         self.providers = build_providers(settings, embedded=llm, audit=self._audit_refusal)
         self.router = Router(self.routing_policy, embedder)
         self._graph = None
+        self._pruning: asyncio.Task | None = None
         self._resources = AsyncExitStack()
         self.memory: SqlMemory | None = None
         self._db_file = sqlite_file(settings.database_url)
@@ -209,10 +210,8 @@ class Assistant:
                 open_checkpointer(self.settings.checkpoint_url, stored_types())
             )
             if days := self.settings.conversation_retention_days:
-                try:
-                    await prune(checkpointer, datetime.now(UTC) - timedelta(days=days))
-                except Exception:  # a store it cannot read keeps its data, and the platform runs
-                    log.exception("old conversations could not be deleted")
+                # beside the first answer, not before it: the whole store is read
+                self._pruning = asyncio.create_task(self._prune(checkpointer, days))
             agents = ChatAgents(
                 router=self.router,
                 models=ModelSelector(self.providers),
@@ -222,6 +221,13 @@ class Assistant:
             )
             self._graph = build_chat_graph(agents, checkpointer=checkpointer)
         return self._graph
+
+    @staticmethod
+    async def _prune(checkpointer, days: int) -> None:
+        try:
+            await prune(checkpointer, datetime.now(UTC) - timedelta(days=days))
+        except Exception:  # a store it cannot read keeps its data, and the platform runs
+            log.exception("old conversations could not be deleted")
 
     async def warm_up(self, callers: list[Caller] | None = None) -> None:
         """Have the model hold each caller's schema prompt processed (one slot each), so the
@@ -397,7 +403,10 @@ class Assistant:
             return None
 
     async def aclose(self) -> None:
-        """Close the conversation store and the database engines."""
+        """Close the conversation store (once its pruning is done) and the database engines."""
+        if self._pruning is not None:
+            await self._pruning
+            self._pruning = None
         await self._resources.aclose()
         self._graph = None
         self.close()
