@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint model browser clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,8 +38,9 @@ $(AZURITE): infra/azurite/package.json infra/azurite/package-lock.json
 
 azurite: $(AZURITE)
 
+# two workers, one per core; the real model's tests share one of them (tests/conftest.py)
 test: model browser ocr azurite
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check .

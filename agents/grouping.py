@@ -1,6 +1,6 @@
 """Aggregates and the groups they run over, written the way SQL computes them.
 
-Three slips of the embedded model return numbers without an error, and each has one reading.
+Two slips of the embedded model return numbers without an error, and each has one reading.
 
 A running total beside a GROUP BY. Asked for "each month's deposits and the running total
 since the beginning", the embedded model writes `SUM(amount) OVER (ORDER BY created_at)`
@@ -14,12 +14,6 @@ Only running sums, counts, minima and maxima are rewritten (an average of averag
 average), and only when every ungrouped column the window orders or partitions by sits inside
 exactly one group key.
 
-An aggregate that ORDER BY and LIMIT were meant to feed: "the average close over its last five
-trading days" written as `SELECT AVG(close) FROM prices WHERE ... ORDER BY price_date DESC
-LIMIT 5`. An aggregate with no GROUP BY returns one row, so the LIMIT cuts nothing and the
-average is of every day; the rows the ORDER BY and LIMIT pick go in a subquery the average
-reads. Only where the question names that number and the query reads one table.
-
 A result column beside a count, sum or average with no GROUP BY at all: "return the merchant
 name and the number of coupons" written as `SELECT m.name, COUNT(c.cid) FROM ...` counts every
 coupon of every merchant and shows one merchant's name beside it. The column is what the
@@ -31,7 +25,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from agents.sql_tree import parse, read_sources, result_figures
+from agents.sql_tree import parse, result_figures
 
 _OVER_GROUPS = {exp.Sum: exp.Sum, exp.Count: exp.Sum, exp.Max: exp.Max, exp.Min: exp.Min}
 
@@ -129,37 +123,3 @@ def grouped(sql: str, dialect: str) -> str:
                 window.replace(new)
                 changed = True
     return tree.sql(dialect=dialect) if changed else sql
-
-
-def over_latest_rows(sql: str, numbers: list[int], dialect: str) -> str:
-    """`sql` with an ungrouped aggregate over one table taken over the rows its own ORDER BY
-    and LIMIT pick, when the question names the limit; unchanged otherwise.
-
-    >>> over_latest_rows("SELECT AVG(x) FROM p WHERE s = 'A' ORDER BY d DESC LIMIT 5", [5],
-    ...     "sqlite")
-    "SELECT AVG(x) FROM (SELECT * FROM p WHERE s = 'A' ORDER BY d DESC LIMIT 5) AS p"
-    >>> over_latest_rows("SELECT COUNT(*) FROM p ORDER BY d LIMIT 100", [5], "sqlite")
-    'SELECT COUNT(*) FROM p ORDER BY d LIMIT 100'
-    """
-    tree = parse(sql, dialect) if numbers else None
-    if not isinstance(tree, exp.Select) or tree.args.get("group") or tree.args.get("joins"):
-        return sql
-    limit, order = tree.args.get("limit"), tree.args.get("order")
-    sources = read_sources(tree)
-    if (
-        limit is None
-        or order is None
-        or not limit.expression.is_int
-        or int(limit.expression.this) not in numbers
-        or len(sources) != 1
-        or not isinstance(sources[0], exp.Table)
-        or any(key.find(exp.AggFunc) for key in order.expressions)
-        or not result_figures(tree)
-    ):
-        return sql
-    rows = exp.select("*").from_(sources[0].copy())
-    for part in ("where", "order", "limit"):
-        rows.set(part, tree.args.get(part))
-        tree.set(part, None)
-    tree.set("from_", exp.From(this=rows.subquery(sources[0].alias_or_name)))
-    return tree.sql(dialect=dialect)

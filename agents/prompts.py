@@ -5,6 +5,7 @@ SQL_SYSTEM = """You write {dialect} queries that answer questions about a databa
 
 Database schema:
 {schema}
+{semantic}
 
 Rules:
 - Reply with JSON {{"sql": "..."}} holding exactly one read-only SELECT statement.
@@ -14,16 +15,9 @@ Rules:
 - Compare text with the exact values listed in the schema.
 {notes}"""
 
-PLATFORM_NOTES = """- Timestamps are stored as text 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); use \
-date('now', ...) and strftime for date ranges.
-- Open orders are those with status 'open' or 'partially_filled'; filled orders have status \
-'filled'.
-- transactions.amount is signed: buys, withdrawals and fees are negative. A positive total of \
-them is -SUM(amount).
-- A symbol's latest close is its close on its most recent price_date.
-- 'Within the next N days' means from datetime('now') to datetime('now', '+N days').
-- Give result columns short, readable aliases.
-- Today is {today}.
+# What the business's words mean, the stored formats and today's date come from the semantic
+# model file (services/semantic/trading.yaml), shown above these rules
+PLATFORM_NOTES = """- Give result columns short, readable aliases.
 {scope}"""
 
 # The caller's line comes last: everything above it is shared by every caller of a role, so the
@@ -36,6 +30,14 @@ SCOPE_STAFF = "- You are answering a staff member who may see every customer."
 
 QUESTION = "{instructions}Question: {question}"
 INSTRUCTIONS = "Definitions to follow: {text}\n"
+ADVICE = "Advice: {text}\n"  # a semantic model instruction that matches the question
+
+# Appended to an aggregate question: the model picks names, the semantic layer writes the SQL
+METRIC_CHOICE = (
+    "Answer by choosing from the measures and row sets above: the measures, the rows to read "
+    "(a row set or table, optional), the columns to group by, a date column and period for a "
+    "figure per period, filters, the order and a limit."
+)
 
 # Appended to the question on a retry; the rejected draft itself is not shown again
 SQL_RETRY = (
@@ -54,6 +56,9 @@ ANSWER_SYSTEM = (
 
 ANSWER_USER = "Question: {question}\nResult columns: {columns}\nResult rows: {rows}{more}"
 
+OFF_SCHEMA = "The database holds nothing about {subject}."
+NOTHING_HELD = "I don't know: neither the database nor the firm's documents hold anything on that. "
+
 GENERAL_ANSWER = (
     "I can answer questions about your accounts, orders, positions, transactions, payments, "
     'subscriptions and KYC status, for example "How many open orders do I have?" or '
@@ -68,17 +73,18 @@ REASONING_SYSTEM = (
     "investment advice as a certainty; name the trade-offs."
 )
 
-ACTION_SYSTEM = (
-    "You turn a brokerage customer's request into the action it asks for. Reply with JSON "
-    "naming the action and its arguments exactly as the customer gave them; use null for "
-    "anything they did not say."
+ACTION_CONFIRM = "Please confirm: {summary}. Nothing happens until you approve."
+
+ACTION_REFUSED = "I can't {summary}: {problems}. Nothing was done."
+
+ACTION_DECLINED = "Cancelled: nothing was done ({summary})."
+
+ACTION_EXPIRED = (
+    "This confirmation has expired, so nothing was done ({summary}). Ask again to get a fresh "
+    "quote and confirm it."
 )
 
-ACTION_NOT_AVAILABLE = (
-    "I understood this as a request to {summary}. Actions that change your account (orders, "
-    "payments, notifications) need your explicit confirmation and run through the platform's "
-    "action tools, which are not enabled in this deployment, so nothing was done."
-)
+ACTION_FAILED = "I could not {summary}: {error}. Nothing was done."
 
 STEP_BUDGET_EXCEEDED = (
     "This request needed more steps than one request may take ({budget}); I answered the first "

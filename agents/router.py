@@ -1,20 +1,28 @@
 """The request router: what a request is, how sensitive, how complex, and which provider serves
 it, decided in well under a millisecond on the common path and explained in plain words.
 
-1. **Parts.** The request is cut into clauses (`agents.request_split`); each is classified
-   (`agents.routing_rules`); adjacent clauses of the same kind are joined back, a greeting
-   beside a real request is dropped, and a clause with no signal of its own joins the one
-   before it. A compound question ("what is my BTC position, and what does the fee schedule
-   say about withdrawals?") keeps one part per kind, in order; its `query_type` is the first
-   part's.
-2. **Query type.** The rules decide when they are confident. Otherwise, with an embedder, the
-   embedding classifier (`agents.routing_classifier`) adds its vote; without one the rules'
-   best guess stands.
-3. **Sensitivity** (`agents.sensitivity`, whose docstring holds the rule table): the most
-   sensitive of personal data found in the text, the tables and documents each part touches
-   (`agents.routing_sources`), and, for a customer, speaking of their own circumstances.
-4. **Complexity:** the most complex part; two parts are at least moderate, three complex.
-5. **Provider:** the routing policy (`agents.routing_policy`), which cannot send a
+1. **Parts.** The request is cut into clauses (`agents.request_split`); each is classified;
+   adjacent clauses of the same kind are joined back, a greeting beside a real request is
+   dropped, and a clause with no signal of its own joins the one before it. A compound
+   question ("what is my BTC position, and what does the fee schedule say about
+   withdrawals?") keeps one part per kind, in order; its `query_type` is the first part's.
+2. **Evidence.** With an evidence source (`agents.routing_evidence`), every clause that is not
+   a request to act or small talk is measured against what the platform holds: a search of
+   the documents the caller may read, and a match against the schema and the semantic model.
+   Documents that speak of it count for the document kind in the rules; a clause the rules
+   take for a data question is only sent to SQL when the database holds its subject
+   (otherwise to the documents when they speak of it, else a general answer). The thresholds
+   are the routing policy's `evidence` section. Without an evidence source (no embedding
+   model) the rules' reading stands.
+3. **Query type.** The rules (`agents.routing_rules`) decide when they are confident.
+   Otherwise, with an embedder, the embedding classifier (`agents.routing_classifier`) adds
+   its vote; without one the rules' best guess stands.
+4. **Sensitivity** (`agents.sensitivity`, whose docstring holds the rule table): the most
+   sensitive of personal data found in the text, the tables each part touches
+   (`agents.routing_sources`, else the schema evidence's), the visibility of the documents the
+   evidence points at, and, for a customer, speaking of their own circumstances.
+5. **Complexity:** the most complex part; two parts are at least moderate, three complex.
+6. **Provider:** the routing policy (`agents.routing_policy`), which cannot send a
    confidential request to the cloud; the router checks that once more before it answers.
 
 >>> from services.identity import Caller
@@ -23,6 +31,22 @@ it, decided in well under a millisecond on the common path and explained in plai
 ...                         "withdrawals?", Caller(user_id=7))
 >>> [(p.query_type.value, p.sensitivity.value) for p in decision.parts]
 [('sql', 'confidential'), ('document', 'public')]
+
+Without evidence the rules' reading stands; with it, a data-looking question whose subject the
+database does not hold is answered from the documents that speak of it:
+
+>>> from agents.routing_evidence import Evidence, EvidenceDocument
+>>> from retrieval.schema_evidence import SchemaMatch
+>>> class Custody:
+...     def gather(self, text, caller):
+...         policy = EvidenceDocument(document_id=9, title="Custody policy",
+...                                   visibility="public", similarity=0.71)
+...         return Evidence(documents=[policy], schema_match=SchemaMatch(score=0.3))
+>>> question = "How many client assets are in cold storage?"
+>>> router.route(question, Caller(role="support")).query_type
+<QueryType.SQL: 'sql'>
+>>> Router(load_routing_policy(), evidence=Custody()).route(question, Caller(role="support")).parts[0].documents
+['Custody policy']
 >>> decision.query_type, decision.sensitivity, decision.complexity, decision.provider
 (<QueryType.SQL: 'sql'>, <Sensitivity.CONFIDENTIAL: 'confidential'>, <Complexity.MODERATE: 'moderate'>, 'local')
 """  # noqa: E501
@@ -31,23 +55,26 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
 from agents.request_split import split_clauses
 from agents.routing_classifier import EmbeddingClassifier, TextEmbedder
+from agents.routing_evidence import Evidence, EvidenceDocument
 from agents.routing_labels import Complexity, QueryType, most_complex
 from agents.routing_policy import Provider, RoutingPolicy, load_routing_policy
 from agents.routing_rules import RuleVerdict, classify, complexity, is_small_talk, normalise
-from agents.routing_sources import discloses_self, names_firm_figures, sources_for
+from agents.routing_sources import discloses_self, names_firm_figures, tables_for
 from agents.sensitivity import (
-    DOCUMENT_SENSITIVITY,
     TABLE_SENSITIVITY,
     find_personal_data,
     highest,
     sources_sensitivity,
 )
+from retrieval.chunks import Visibility
 from services.identity import Caller, Role
 from services.llm.privacy import Sensitivity
 
@@ -74,6 +101,11 @@ class RequestPart(BaseModel):
     complexity: Complexity = Complexity.SIMPLE
     tables: list[str] = Field(default_factory=list, description="Tables it reads or writes.")
     documents: list[str] = Field(default_factory=list, description="Documents it reads.")
+    held_nowhere: bool = Field(
+        False,
+        description="Worded as a data question, but neither the database nor the documents "
+        "hold its subject: the answer says so instead of guessing.",
+    )
 
 
 class RouteDecision(BaseModel):
@@ -89,12 +121,21 @@ class RouteDecision(BaseModel):
     used_embeddings: bool = Field(False, description="The embedding classifier was consulted.")
 
 
+class EvidenceSource(Protocol):
+    """What the router asks about a clause (`agents.routing_evidence.RoutingEvidence`)."""
+
+    def gather(self, text: str, caller: Caller) -> Evidence: ...
+
+
 @dataclass
 class _Clause:
     text: str
     verdict: RuleVerdict
     reasons: list[str] = field(default_factory=list)
     joined: int = 1  # clauses of the same kind joined into this one
+    evidence: list[Evidence] = field(default_factory=list)  # of each clause joined
+    used_embeddings: bool = False
+    held_nowhere: bool = False  # see RequestPart
 
 
 def _quote(text: str, limit: int = 48) -> str:
@@ -105,75 +146,168 @@ def _quote(text: str, limit: int = 48) -> str:
 class Router:
     """Labels requests and picks their provider; see the module docstring."""
 
-    def __init__(self, policy: RoutingPolicy, embedder: TextEmbedder | None = None):
+    def __init__(
+        self,
+        policy: RoutingPolicy,
+        embedder: TextEmbedder | None = None,
+        evidence: EvidenceSource | None = None,
+    ):
         self.policy = policy
         self.classifier = EmbeddingClassifier(embedder) if embedder is not None else None
+        self.evidence = evidence
+
+    # -- evidence ------------------------------------------------------------------------
+    def _gather(self, text: str, caller: Caller, seen: dict[str, Evidence]) -> Evidence | None:
+        """The evidence for `text`, measured once per request."""
+        if self.evidence is None:
+            return None
+        if text not in seen:
+            seen[text] = self.evidence.gather(text, caller)
+        return seen[text]
+
+    def _documents(self, evidence: Sequence[Evidence]) -> list[EvidenceDocument]:
+        """The documents that speak of it, best first, each once."""
+        found: dict[int, EvidenceDocument] = {}
+        threshold = self.policy.evidence.documents
+        for item in evidence:
+            for document in item.documents_above(threshold):
+                known = found.get(document.document_id)
+                if known is None or document.similarity > known.similarity:
+                    found[document.document_id] = document
+        return sorted(found.values(), key=lambda d: -d.similarity)
+
+    def _leading(self, evidence: Evidence) -> list[EvidenceDocument]:
+        """The documents that speak of it, when they do so clearly better than the database
+        (by the policy's `evidence.margin`; any that reach `evidence.documents` when there is
+        no schema to compare with)."""
+        thresholds = self.policy.evidence
+        documents = evidence.documents_above(thresholds.documents)
+        if not documents or evidence.schema_match is None:
+            return documents
+        lead = documents[0].similarity - evidence.schema_score
+        return documents if lead >= thresholds.margin else []
+
+    def _by_evidence(
+        self, verdict: RuleVerdict, evidence: Evidence
+    ) -> tuple[RuleVerdict, str | None]:
+        """Never SQL by default: a part worded as a data question goes to the documents when
+        they speak of it clearly better than the database does, and to a general answer when
+        neither holds it."""
+        if verdict.query_type is not QueryType.SQL or evidence.schema_match is None:
+            return verdict, None
+        thresholds = self.policy.evidence
+        database, leading = evidence.schema_score, self._leading(evidence)
+        nearest = _quote(evidence.schema_match.nearest)
+        if leading:
+            kind = QueryType.DOCUMENT
+            reason = (
+                f"document: worded as a data question, but {leading[0].title} speaks of it "
+                f"({leading[0].similarity:.2f}) better than the database "
+                f"({database:.2f}, nearest {nearest})"
+            )
+        elif database < thresholds.database and not evidence.documents_above(thresholds.documents):
+            kind = QueryType.GENERAL
+            reason = (
+                f"general: worded as a data question, but the database holds nothing close "
+                f"({database:.2f} < {thresholds.database:g}, nearest {nearest}), nor do the "
+                f"documents ({evidence.document_score:.2f})"
+            )
+        else:
+            return verdict, None
+        return RuleVerdict(kind, False, verdict.scores, []), reason
 
     # -- query type ---------------------------------------------------------------------
-    def _classify(self, text: str) -> tuple[RuleVerdict, list[str], bool]:
-        """The clause's type and the reasons for it; whether the embeddings were asked."""
+    def _classify(self, text: str, caller: Caller, seen: dict[str, Evidence]) -> _Clause:
+        """The clause's type, the reasons for it, whether the embeddings were asked, and the
+        evidence (none for a request to act or small talk: they keep their path)."""
         verdict = classify(text)
+        evidence = None
+        if not (verdict.query_type is QueryType.ACTION and verdict.confident) and not (
+            is_small_talk(text)
+        ):
+            evidence = self._gather(text, caller, seen)
+        if evidence is not None:
+            titles = [d.title for d in evidence.documents_above(self.policy.evidence.documents)]
+            verdict = classify(text, titles)
         why = "; ".join(verdict.why) or "no cue of any other kind"
+        gathered = [evidence] if evidence is not None else []
         if verdict.confident or self.classifier is None:
             hedge = "" if verdict.confident else " (rules unsure, best guess)"
-            return verdict, [f"{verdict.query_type}{hedge}: {why}"], False
-        vote = self.classifier.vote(text)
-        scores = {
-            t: verdict.scores[t] + EMBEDDING_WEIGHT * vote.shares.get(t, 0.0) for t in QueryType
-        }
-        best = max(QueryType, key=lambda t: scores[t])
-        reason = (
-            f"{best}: rules unsure ({verdict.query_type} {verdict.scores[verdict.query_type]:g}); "
-            f"nearest examples say {vote.query_type} ({vote.shares[vote.query_type]:.0%} of the "
-            f"vote, closest {_quote(vote.nearest)})"
-        )
-        decided = RuleVerdict(
-            best, False, scores, verdict.why if best == verdict.query_type else []
-        )
-        return decided, [reason], True
+            reasons = [f"{verdict.query_type}{hedge}: {why}"]
+            used = False
+        else:
+            vote = self.classifier.vote(text)
+            scores = {
+                t: verdict.scores[t] + EMBEDDING_WEIGHT * vote.shares.get(t, 0.0) for t in QueryType
+            }
+            best = max(QueryType, key=lambda t: scores[t])
+            reasons = [
+                f"{best}: rules unsure ({verdict.query_type} "
+                f"{verdict.scores[verdict.query_type]:g}); nearest examples say "
+                f"{vote.query_type} ({vote.shares[vote.query_type]:.0%} of the vote, closest "
+                f"{_quote(vote.nearest)})"
+            ]
+            verdict = RuleVerdict(
+                best, False, scores, verdict.why if best == verdict.query_type else []
+            )
+            used = True
+        clause = _Clause(text, verdict, reasons, evidence=gathered, used_embeddings=used)
+        if evidence is not None:
+            clause.verdict, moved = self._by_evidence(verdict, evidence)
+            if moved:
+                clause.reasons.append(moved)
+                clause.held_nowhere = clause.verdict.query_type is QueryType.GENERAL
+        return clause
 
-    def _parts(self, question: str) -> tuple[list[_Clause], list[str], bool]:
-        clauses: list[_Clause] = []
-        used = False
-        for text in split_clauses(question):
-            verdict, reasons, asked = self._classify(text)
-            used |= asked
-            clauses.append(_Clause(text, verdict, reasons))
+    def _parts(
+        self, question: str, caller: Caller, seen: dict[str, Evidence]
+    ) -> tuple[list[_Clause], list[str], bool]:
+        clauses = [self._classify(text, caller, seen) for text in split_clauses(question)]
+        used = any(c.used_embeddings for c in clauses)
         if len(clauses) > 1 and not any(c.verdict.has_signal for c in clauses):
-            verdict, reasons, asked = self._classify(question)
-            return [_Clause(question.strip(), verdict, reasons)], [], used or asked
+            whole = self._classify(question.strip(), caller, seen)
+            return [whole], [], used or whole.used_embeddings
         notes: list[str] = []
         small_talk = [c for c in clauses if is_small_talk(c.text)]
         if small_talk and any(c.verdict.has_signal and c not in small_talk for c in clauses):
             clauses = [c for c in clauses if c not in small_talk]
             notes.append(f"set aside small talk: {', '.join(_quote(c.text) for c in small_talk)}")
         merged: list[_Clause] = []
-        pending = ""  # clauses without a signal of their own, waiting for a part to join
+        pending: list[_Clause] = []  # clauses without a signal of their own, waiting for a part
         for clause in clauses:
             if not clause.verdict.has_signal and len(clauses) > 1:
                 if merged:
                     merged[-1].text = f"{merged[-1].text} {clause.text}"
+                    merged[-1].evidence += clause.evidence
                 else:
-                    pending = f"{pending} {clause.text}".strip()
+                    pending.append(clause)
                 continue
             if pending:
-                clause.text, pending = f"{pending} {clause.text}", ""
+                clause.text = " ".join([*(p.text for p in pending), clause.text]).strip()
+                clause.evidence = [e for p in pending for e in p.evidence] + clause.evidence
+                pending = []
             if merged and clause.verdict.query_type is merged[-1].verdict.query_type:
                 merged[-1].text = f"{merged[-1].text} {clause.text}"
                 merged[-1].joined += 1
+                merged[-1].evidence += clause.evidence
                 continue
             merged.append(clause)
         return merged, notes, used
 
     # -- sensitivity --------------------------------------------------------------------
-    @staticmethod
     def _sensitivity(
-        text: str, query_type: QueryType, caller: Caller
-    ) -> tuple[Sensitivity, list[str], list[str], list[str]]:
-        """A part's sensitivity, the reasons (each led by the level it gives), its sources."""
+        self, text: str, query_type: QueryType, caller: Caller, evidence: Sequence[Evidence]
+    ) -> tuple[Sensitivity, list[str], list[str], list[EvidenceDocument]]:
+        """A part's sensitivity, the reasons (each led by the level it gives), its tables and
+        the documents it reads."""
         lowered = normalise(text)
-        tables, documents = sources_for(lowered, query_type)
-        levels = [sources_sensitivity(tables, documents)]
+        tables = tables_for(lowered, query_type)
+        if query_type is QueryType.SQL and not tables:
+            matched = [t for e in evidence if e.schema_match for t in e.schema_match.tables]
+            tables = list(dict.fromkeys(matched))
+        reads_documents = query_type in (QueryType.DOCUMENT, QueryType.REASONING)
+        documents = self._documents(evidence) if reads_documents else []
+        levels = [sources_sensitivity(tables, [d.visibility for d in documents])]
         reasons = []
         owned = [
             t
@@ -188,11 +322,13 @@ class Router:
         if query_type is QueryType.SQL and not tables:
             levels.append(Sensitivity.CONFIDENTIAL)
             reasons.append("confidential: a data question naming no known table (fail closed)")
-        internal = [d for d in documents if DOCUMENT_SENSITIVITY.get(d) != Sensitivity.PUBLIC]
-        if internal:
-            reasons.append(f"internal: reads the {', '.join(internal)} (staff only)")
-            if caller.role is Role.CUSTOMER:
-                reasons.append("customers may not read internal documents; the answer says so")
+        for visibility, level in (
+            (Visibility.INTERNAL, "internal"),
+            (Visibility.RESTRICTED, "confidential"),
+        ):
+            titles = [d.title for d in documents if d.visibility is visibility]
+            if titles:
+                reasons.append(f"{level}: reads {', '.join(titles)} ({visibility} documents)")
         customer = caller.role is Role.CUSTOMER and query_type is not QueryType.GENERAL
         if customer and not owned and (_POSSESSIVE.search(lowered) or discloses_self(lowered)):
             levels.append(Sensitivity.CONFIDENTIAL)
@@ -208,13 +344,13 @@ class Router:
 
     # -- the decision ---------------------------------------------------------------------
     def route(self, question: str, caller: Caller) -> RouteDecision:
-        clauses, notes, used = self._parts(question)
+        clauses, notes, used = self._parts(question, caller, {})
         reasons: list[str] = []
         parts: list[RequestPart] = []
         compound = len(clauses) > 1
         for index, clause in enumerate(clauses, start=1):
             sensitivity, why_sensitive, tables, documents = self._sensitivity(
-                clause.text, clause.verdict.query_type, caller
+                clause.text, clause.verdict.query_type, caller, clause.evidence
             )
             level, why_complex = complexity(clause.text, clause.verdict.query_type, clause.joined)
             prefix = f"part {index} {_quote(clause.text)} is " if compound else "type "
@@ -227,7 +363,8 @@ class Router:
                     sensitivity=sensitivity,
                     complexity=level,
                     tables=tables,
-                    documents=documents,
+                    documents=[d.title for d in documents],
+                    held_nowhere=clause.held_nowhere,
                 )
             )
             reasons.append(f"{level}: {why_complex}")

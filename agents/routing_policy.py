@@ -1,9 +1,9 @@
 """The routing policy: which provider serves a request, given the router's labels.
 
 A policy is an ordered list of rules (`when` some labels, use a `provider`; the first rule that
-matches wins), a `default` for requests no rule matches, and a `fallback` section for when the
-chosen provider is down. The file format is documented in the packaged `routing_policy.yaml`
-and in `agents/ROUTING.md`.
+matches wins), a `default` for requests no rule matches, a `fallback` section for when the
+chosen provider is down, and the `evidence` thresholds that decide what a request is about.
+The file format is documented in the packaged `routing_policy.yaml` and in `agents/ROUTING.md`.
 
 The policy never overrides privacy. When a file is loaded, every combination of labels a
 confidential request can carry is run through the rules; a rule (or a default) that would send
@@ -105,6 +105,35 @@ class Fallback(BaseModel):
     )
 
 
+class EvidenceThresholds(BaseModel):
+    """How strong the evidence of what the platform holds must be (`agents.routing_evidence`):
+    cosine similarities (all-MiniLM-L6-v2), from -1 to 1."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    documents: float = Field(
+        0.4,
+        ge=-1.0,
+        le=1.0,
+        description="The best passage the caller may read is at least this similar: the "
+        "documents speak of it.",
+    )
+    database: float = Field(
+        0.33,
+        ge=-1.0,
+        le=1.0,
+        description="The best table, column or semantic-model entry is at least this similar: "
+        "the database holds it. Below it the SQL agent declines.",
+    )
+    margin: float = Field(
+        0.15,
+        ge=0.0,
+        le=2.0,
+        description="A part worded as a data question goes to the documents when they speak "
+        "of it at least this much more closely than the database does.",
+    )
+
+
 class PolicyChoice(BaseModel, frozen=True):
     provider: Provider
     rule: str = Field(description="Which rule decided, e.g. \"rule 2 'sql stays local'\".")
@@ -129,6 +158,7 @@ class RoutingPolicy(BaseModel):
     rules: list[Rule] = Field(default_factory=list)
     default: Provider = "local"
     fallback: Fallback = Field(default_factory=Fallback)
+    evidence: EvidenceThresholds = Field(default_factory=EvidenceThresholds)
 
     @model_validator(mode="after")
     def _privacy_holds(self) -> RoutingPolicy:

@@ -1,10 +1,12 @@
 """The router's rules: what kind of request a piece of text is, and how complex.
 
 Each query type has weighted cues (regular expressions over the lowercased text, written from
-the product's domain: the schema, the documents' sections, the tools' verbs). A text's score
-for a type is the sum of the weights of its cues that match; the highest score wins. The rules
-are *confident* when the winner scores at least `CONFIDENT_SCORE` and leads the runner-up by
-`CONFIDENT_MARGIN`; otherwise the router may ask the embedding classifier.
+the product's domain: the schema, the ways people ask about rules and procedures, the tools'
+verbs). A text's score for a type is the sum of the weights of its cues that match; the highest
+score wins. Which documents a text is about is not a cue: the router passes in the documents
+its search of the index found (`agents.routing_evidence`). The rules are *confident* when the
+winner scores at least `CONFIDENT_SCORE` and leads the runner-up by `CONFIDENT_MARGIN`;
+otherwise the router may ask the embedding classifier.
 
 >>> verdict = classify("Cancel my order 42")
 >>> verdict.query_type, verdict.confident, verdict.why
@@ -18,17 +20,12 @@ are *confident* when the winner scores at least `CONFIDENT_SCORE` and leads the 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agents.request_split import split_clauses
 from agents.routing_labels import Complexity, QueryType
-from agents.routing_sources import (
-    TICKERS,
-    discloses_self,
-    documents_named,
-    own_records,
-    tables_named,
-)
+from agents.routing_sources import TICKERS, discloses_self, own_records, tables_named
 from agents.sensitivity import find_personal_data
 
 CONFIDENT_SCORE = 2.0
@@ -357,8 +354,15 @@ def _describe(cue: Cue, match: re.Match[str]) -> str:
     return cue.why.format(groups[0]) if groups and "{0}" in cue.why else cue.why
 
 
-def classify(text: str) -> RuleVerdict:
-    """Score `text` against every cue, plus the data and documents it names."""
+def classify(text: str, documents: Sequence[str] = ()) -> RuleVerdict:
+    """Score `text` against every cue, plus the data it names and `documents`: the titles of
+    the documents the index holds passages on it from (the router's evidence).
+
+    >>> classify("card deposits: free?").query_type
+    <QueryType.SQL: 'sql'>
+    >>> classify("card deposits: free?", ["Fee Schedule"]).why
+    ['the documents hold passages on it (Fee Schedule)']
+    """
     lowered = normalise(text)
     scores = dict.fromkeys(QueryType, 0.0)
     why: dict[QueryType, list[str]] = {t: [] for t in QueryType}
@@ -375,10 +379,9 @@ def classify(text: str) -> RuleVerdict:
     if own:
         scores[_S] += 1.0
         why[_S].append(f"asks about the caller's own {', '.join(own)}")
-    documents = documents_named(lowered)
     if documents:
         scores[_D] += 1.5
-        why[_D].append(f"touches topics of the {', '.join(d.replace('_', ' ') for d in documents)}")
+        why[_D].append(f"the documents hold passages on it ({', '.join(documents)})")
     if _DEFINITION.search(lowered):  # the firm's terms are in its documents; others are not
         kind = _D if documents else _G
         scores[kind] += 1.0
@@ -466,12 +469,10 @@ def complexity(text: str, query_type: QueryType, clauses: int = 1) -> tuple[Comp
             return Complexity.MODERATE, "a conditional or combined action"
         return Complexity.SIMPLE, "a single action"
     if query_type is QueryType.DOCUMENT:
-        signals = (
-            (_COMPARISON.search(lowered) is not None)
-            + (_CONDITION.search(lowered) is not None)
-            + max(len(documents_named(lowered)) - 1, 0)
+        signals = (_COMPARISON.search(lowered) is not None) + (
+            _CONDITION.search(lowered) is not None
         )
-        if signals >= 3:
+        if signals >= 2:
             return Complexity.COMPLEX, "compares several rules under conditions"
         if signals:
             return Complexity.MODERATE, "compares rules, or applies one to a condition"

@@ -1,15 +1,14 @@
-"""What data a request would touch: the tables, the firm's documents and the caller's own records
-its words point at. `agents.sensitivity` turns these into a sensitivity.
+"""What data a request would touch: the tables and the caller's own records its words point at.
+`agents.sensitivity` turns these into a sensitivity.
 
-The vocabularies come from the schema (`services/db/models.py`: table and column comments) and
-the firm's documents (`services/demo_data/company_docs_src`: their section headings), not from
-any test set. They are deliberately generous: naming a table that a question does not need
-only keeps it on the local model; missing one could send customer data to the cloud.
+These are sensitivity rules, not routing: which *documents* a request reads is measured on the
+index itself (`agents.routing_evidence`), so no list of document topics is kept here. The table
+vocabulary comes from the schema (`services/db/models.py`: table and column comments), not from
+any test set. It is deliberately generous: naming a table that a question does not need only
+keeps it on the local model; missing one could send customer data to the cloud.
 
 >>> sorted(tables_named("how many open orders do i have on my margin account?"))
 ['orders', 'trading_accounts']
->>> documents_named("what does the fee schedule say about card deposits?")
-['fee_schedule']
 >>> own_records("what is my btc position?")
 ['positions']
 """
@@ -79,45 +78,6 @@ TICKERS = re.compile(
     r"msft|microsoft|nvda|nvidia|tsla|tesla)\b"
 )
 
-DOCUMENT_WORDS: tuple[tuple[str, str], ...] = (
-    (
-        r"fee schedule|fees?|commissions?|spreads?|charges?|costs?|pricing|how much does|"
-        r"margin (?:interest|rates?|loans?)|interest|inactivity|paper statements?|"
-        r"plans? cost|data subscriptions?|(?:basic|pro|premium) (?:data )?plan|"
-        r"minimum per order|maker|taker|network fee|wires?",
-        "fee_schedule",
-    ),
-    (
-        r"terms of (?:service|use)|terms and conditions|(?:the|your|our) terms|t&cs?|tos|"
-        r"eligib\w*|complaints?|"
-        r"close (?:my|an|your) account|closing (?:an|your|my) account|liabilit\w*|privacy|"
-        r"personal data|the ai assistant|age limit|minimum age|old enough",
-        "terms_of_service",
-    ),
-    (
-        r"aml|anti[- ]money[- ]laundering|money laundering|laundering|suspicious activit\w*|"
-        r"sars?|red flags?|due diligence|edd|cdd|transaction monitoring|record[- ]keeping|"
-        r"retain|retention|keep (?:records|identity documents)|sanctions?|peps?|"
-        r"politically exposed|source of funds|structuring|tipping off|compliance|mlro|"
-        r"escalat\w+ to compliance|kyc review times?|high-risk jurisdictions?|terrorist financing",
-        "aml_policy",
-    ),
-    (
-        r"handbook|order types?|limit orders?|market orders?|stop orders?|stop[- ]loss|"
-        r"trading hours|market hours|settlement|settles?|t\+\d|margin (?:account|call)s?|"
-        r"buying power|order (?:states?|status(?:es)?)|partially filled|leverage|"
-        r"time in force|good[- ]til[- ]cancell?ed|gtc|pre-market|after-hours",
-        "trading_handbook",
-    ),
-    (
-        r"faq|verify (?:my|your) identity|contact (?:support|you)|"
-        r"support (?:team|hours)|human|more than one account|expired|re-?verify|"
-        r"proof of address|photo id|rejected",
-        "support_faq",
-    ),
-    (r"aml policy|compliance policy|internal polic\w+|staff (?:guide|policy)", "aml_policy"),
-)
-
 # verbs of actions -> the tables the tool behind them writes
 ACTION_WORDS: tuple[tuple[str, str], ...] = (
     (r"buy|sell|short|place|trade|close (?:my|the|a|out)? ?position", "orders"),
@@ -165,7 +125,6 @@ def _compile(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[re.Pattern[str],
 
 
 _TABLES = _compile(TABLE_WORDS)
-_DOCUMENTS = _compile(DOCUMENT_WORDS)
 _ACTIONS = _compile(ACTION_WORDS)
 
 
@@ -187,15 +146,6 @@ def tables_named(text: str) -> list[str]:
     if TICKERS.search(text) and "market_prices" not in tables:
         tables.append("market_prices")
     return tables
-
-
-def documents_named(text: str) -> list[str]:
-    """The firm's documents the (lowercased) text points at, by slug.
-
-    >>> documents_named("what does the aml policy say about structuring?")
-    ['aml_policy']
-    """
-    return _named(text, _DOCUMENTS)
 
 
 def action_tables(text: str) -> list[str]:
@@ -267,29 +217,28 @@ def names_a_customer(text: str) -> bool:
     return CUSTOMER_ID.search(text) is not None
 
 
-def sources_for(text: str, query_type: QueryType) -> tuple[list[str], list[str]]:
-    """(tables, documents) a part of a request of this type would touch.
+def tables_for(text: str, query_type: QueryType) -> list[str]:
+    """The tables a part of a request of this type would touch, as its words name them.
 
     Data questions read every table they name; actions write their tools' tables; documents
-    and reasoning read the documents whose topics they name, and touch customers' tables only
-    when they name particular records (the caller's own, or an identified customer's); small
-    talk touches nothing.
+    and reasoning touch customers' tables only when they name particular records (the
+    caller's own, or an identified customer's); small talk touches nothing.
 
-    >>> sources_for("should i rebalance a 60/40 portfolio?", QueryType.REASONING)
-    ([], [])
-    >>> sources_for("should i rebalance my portfolio?", QueryType.REASONING)
-    (['positions'], [])
+    >>> tables_for("should i rebalance a 60/40 portfolio?", QueryType.REASONING)
+    []
+    >>> tables_for("should i rebalance my portfolio?", QueryType.REASONING)
+    ['positions']
     """
     if query_type is QueryType.GENERAL:
-        return [], []
+        return []
     if query_type is QueryType.SQL:
         tables = tables_named(text)
-        return tables + [t for t in own_records(text) if t not in tables], []
+        return tables + [t for t in own_records(text) if t not in tables]
     if query_type is QueryType.ACTION:
         tables = action_tables(text)
         tables += [t for t in tables_named(text) if t not in tables]
-        return tables, []
+        return tables
     tables = own_records(text)
     if names_a_customer(text):
         tables += [t for t in tables_named(text) or ["users"] if t not in tables]
-    return tables, documents_named(text)
+    return tables

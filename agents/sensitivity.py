@@ -11,18 +11,20 @@ rule errs on the side of confidential: an unknown table or document counts as co
 | touches `audit_log` (who did what) or `sql_examples` (questions users typed) | confidential |
 | touches `market_prices` | public |
 | touches `documents`, `document_versions` or `document_chunks` (the firm's documents, internal ones included) | internal |
-| reads the fee schedule, terms of service, support FAQ or trading handbook | public |
-| reads the AML policy | internal |
+| its document evidence points at public documents (`agents.routing_evidence`) | public |
+| its document evidence points at internal documents (staff only; a customer's search never finds them) | internal |
+| its document evidence points at restricted documents (named roles or users only) | confidential |
 | names a particular customer or record ("user 42", "order #17") | confidential |
 | a customer speaks of their own affairs: "my ..." anywhere, or their circumstances ("I bought at 60k", "I only trade monthly") | confidential |
 | staff speak of the firm's own business figures ("our volumes") | internal |
 | staff speak in the first person ("what should I tell a customer") | no effect: they speak for the firm |
 | an action (a tool that trades, pays, notifies, verifies or changes a profile) | confidential, from the tables the tool writes |
 | small talk, general knowledge, reasoning on public facts only | public |
-| anything else: a table or document this module does not know | confidential |
+| anything else: a table this module does not know | confidential |
 
-The document visibilities mirror the front matter of `services/demo_data/company_docs_src`;
-the table list mirrors `services/db/models.py` (a unit test keeps both in step).
+A document's sensitivity is its visibility, read from the index the moment the request is
+routed, so a document ingested a minute ago counts like the rest. The table list mirrors
+`services/db/models.py` (a unit test keeps them in step).
 
 Wallet addresses are matched on their format alone, without their checksums: a mistyped
 address is still somebody's address. Card numbers and IBANs do need their check digits, so an
@@ -30,7 +32,7 @@ order id or an account number of the same length is not taken for one.
 
 >>> [f.kind for f in find_personal_data("mail me at ann@example.com or call +44 20 7946 0958")]
 ['email address', 'phone number']
->>> sources_sensitivity(tables=["market_prices"], documents=["aml_policy"])
+>>> sources_sensitivity(tables=["market_prices"], visibilities=[Visibility.INTERNAL])
 <Sensitivity.INTERNAL: 'internal'>
 """  # noqa: E501
 
@@ -40,6 +42,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from retrieval.chunks import Visibility
 from services.llm.privacy import Sensitivity
 
 _ORDER = (Sensitivity.PUBLIC, Sensitivity.INTERNAL, Sensitivity.CONFIDENTIAL)
@@ -54,23 +57,37 @@ TABLE_SENSITIVITY: dict[str, Sensitivity] = {
     "subscriptions": Sensitivity.CONFIDENTIAL,
     "kyc_verifications": Sensitivity.CONFIDENTIAL,
     "notifications": Sensitivity.CONFIDENTIAL,
+    "notification_preferences": Sensitivity.CONFIDENTIAL,
+    "notification_events": Sensitivity.CONFIDENTIAL,
+    "price_alerts": Sensitivity.CONFIDENTIAL,
+    "outbox_events": Sensitivity.CONFIDENTIAL,
+    "processed_events": Sensitivity.CONFIDENTIAL,
     "audit_log": Sensitivity.CONFIDENTIAL,
     "sql_examples": Sensitivity.CONFIDENTIAL,
+    "sql_example_reviews": Sensitivity.CONFIDENTIAL,
     "market_prices": Sensitivity.PUBLIC,
+    "quotes": Sensitivity.PUBLIC,
+    "price_bars": Sensitivity.PUBLIC,
+    "instruments": Sensitivity.PUBLIC,
     "documents": Sensitivity.INTERNAL,
     "document_versions": Sensitivity.INTERNAL,
     "document_chunks": Sensitivity.INTERNAL,
+    "api_keys": Sensitivity.CONFIDENTIAL,
+    "user_passwords": Sensitivity.CONFIDENTIAL,
+    # payments (services/payments): customers' Stripe ids, refunds, the webhook's event ids
+    "stripe_customers": Sensitivity.CONFIDENTIAL,
+    "refunds": Sensitivity.CONFIDENTIAL,
+    "stripe_events": Sensitivity.CONFIDENTIAL,
 }
 """Every table of the operational schema; see the module docstring."""
 
-DOCUMENT_SENSITIVITY: dict[str, Sensitivity] = {
-    "fee_schedule": Sensitivity.PUBLIC,
-    "terms_of_service": Sensitivity.PUBLIC,
-    "support_faq": Sensitivity.PUBLIC,
-    "trading_handbook": Sensitivity.PUBLIC,
-    "aml_policy": Sensitivity.INTERNAL,
+VISIBILITY_SENSITIVITY: dict[Visibility, Sensitivity] = {
+    Visibility.PUBLIC: Sensitivity.PUBLIC,
+    Visibility.INTERNAL: Sensitivity.INTERNAL,
+    Visibility.RESTRICTED: Sensitivity.CONFIDENTIAL,
 }
-"""The firm's documents by slug, at their visibility (public or internal, staff only)."""
+"""A document's visibility as a sensitivity: a restricted document is kept for named roles or
+users, which may be one customer's, so it counts as theirs."""
 
 
 def highest(levels: Iterable[Sensitivity]) -> Sensitivity:
@@ -84,16 +101,19 @@ def highest(levels: Iterable[Sensitivity]) -> Sensitivity:
     return max(levels, key=_ORDER.index, default=Sensitivity.PUBLIC)
 
 
-def sources_sensitivity(tables: Iterable[str] = (), documents: Iterable[str] = ()) -> Sensitivity:
-    """The sensitivity of the data a request reads or writes; unknown names are confidential.
+def sources_sensitivity(
+    tables: Iterable[str] = (), visibilities: Iterable[Visibility] = ()
+) -> Sensitivity:
+    """The sensitivity of the data a request reads or writes: its tables (unknown names are
+    confidential) and the visibility of the documents it reads.
 
     >>> sources_sensitivity(tables=["orders", "market_prices"])
     <Sensitivity.CONFIDENTIAL: 'confidential'>
-    >>> sources_sensitivity(documents=["fee_schedule"]), sources_sensitivity(tables=["wallets"])
+    >>> sources_sensitivity(visibilities=["public"]), sources_sensitivity(tables=["wallets"])
     (<Sensitivity.PUBLIC: 'public'>, <Sensitivity.CONFIDENTIAL: 'confidential'>)
     """
     levels = [TABLE_SENSITIVITY.get(t, Sensitivity.CONFIDENTIAL) for t in tables]
-    levels += [DOCUMENT_SENSITIVITY.get(d, Sensitivity.CONFIDENTIAL) for d in documents]
+    levels += [VISIBILITY_SENSITIVITY[Visibility(v)] for v in visibilities]
     return highest(levels)
 
 

@@ -2,9 +2,17 @@
 
 The steps, top to bottom: find the tables the question needs (schema linking) and similar
 verified questions (memory); reuse a verified query outright when the question is a near copy;
-otherwise have the model write one through a JSON schema, feeding the guard's or the database's
-objection back (at most `max_retries` times); optionally draw several drafts and keep the result
-most of them agree on (self-consistency).
+for an aggregate question the semantic model's measures fit, have the model choose measures,
+groups and filters and let the semantic layer write the SQL; otherwise have the model write one
+through a JSON schema, feeding the guard's or the database's objection back (at most
+`max_retries` times); optionally draw several drafts and keep the result most of them agree on
+(self-consistency). The semantic model's names (`FROM open_orders`, `fees_charged`) are
+expanded by the guard, so every rule and the row scoping see base tables.
+
+Before any of that, a question whose subject maps onto nothing the schema or the semantic model
+holds (`retrieval.schema_evidence`) is declined, naming the subject in the question's own words:
+a model handed "what share of client assets is in cold storage?" over a schema with no custody
+data writes a query anyway, and its answer is an invented figure.
 """
 
 from __future__ import annotations
@@ -25,15 +33,24 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlglot import exp
 
 from agents import prompts
-from agents.query_doubts import doubts, unheld_values
-from agents.question_cues import Cues, Term, enforced, read_cues, shaped
+from agents.quiet_slips import mended
+from agents.semantic.instructions import InstructionMatcher
+from agents.semantic.metric_path import METRIC_FORMAT, MetricPath, parse_metric_query
+from agents.semantic.prompt import semantic_notes
 from agents.sql_memory import REUSE_SIMILARITY, Example, SqlMemory
 from agents.sql_repair import repair
+from agents.sql_tree import parse as parse_sql
+from agents.value_checks import foreign_values, unheld_values
+from retrieval.schema_evidence import SchemaEvidence
 from retrieval.schema_linking import SchemaLinker
+from services import clock
 from services.catalog import Catalog
 from services.errors import AssistantError
 from services.identity import Caller
 from services.llm.errors import is_cut_off
+from services.semantic.expand import expand
+from services.semantic.metric_query import MetricQueryError, compile_metric_query
+from services.semantic.model import SemanticModel
 from sql_guard.guard import check
 from sql_guard.policy import Policy
 from sql_guard.runner import QueryError, QueryResult, ReplicaRunner
@@ -64,7 +81,7 @@ class SqlOutcome(BaseModel):
     sql: str = Field(description="The SQL that ran, after the guard's rewrites.")
     result: QueryResult
     attempts: int = Field(description="Model calls spent on the accepted draft.")
-    source: str = Field("model", description="model, memory or vote")
+    source: str = Field("model", description="model, metric, memory or vote")
     tables: list[str] = Field(default_factory=list, description="Tables the prompt showed.")
 
 
@@ -151,6 +168,14 @@ def name_hint(problem: str, catalog: Catalog) -> str:
     return f" ({'; '.join(hints)})" if hints else ""
 
 
+class OffSchema(AssistantError):
+    """The question's subject is nowhere in the schema or the semantic model."""
+
+    def __init__(self, subject: str):
+        super().__init__("off_schema", prompts.OFF_SCHEMA.format(subject=subject))
+        self.subject = subject
+
+
 @dataclass
 class _Attempt:
     draft: str | None
@@ -176,13 +201,21 @@ class SqlAgent:
         samples: int = 1,
         examples: int = 2,
         max_prompt_tables: int = 20,
-        terms: Sequence[Term] = (),
+        semantic: SemanticModel | None = None,
+        advice: InstructionMatcher | None = None,
+        metrics: MetricPath | None = None,
+        subjects: SchemaEvidence | None = None,
+        min_database: float = 0.5,
     ):
         """Up to `max_prompt_tables` tables the whole schema goes into the prompt, identical
         for every question so llama.cpp reuses its processed prefix (a fresh 2,000-token schema
         costs ~40 s on two cores, a cached one nothing). Larger schemas are cut down to the
-        tables schema linking finds. `terms` are the business words that name a filter
-        (see `agents.question_cues`)."""
+        tables schema linking finds. `semantic` is what the business's words mean: shown after
+        the schema, and its names expanded in the model's SQL before the guard; `advice`
+        finds its instructions that apply to a question; `metrics` sends the aggregate
+        questions its measures fit the structured way first (`agents.semantic.metric_path`).
+        `subjects` measures whether the database holds a question's subject at all; below
+        `min_database` (the routing policy's `evidence.database`) the agent declines."""
         self.llm = llm
         self.catalog = catalog
         self.policy = policy
@@ -195,7 +228,11 @@ class SqlAgent:
         self.samples = samples
         self.examples = examples
         self.max_prompt_tables = max_prompt_tables
-        self.terms = list(terms)
+        self.semantic = semantic
+        self.advice = advice
+        self.metrics = metrics
+        self.subjects = subjects
+        self.min_database = min_database
 
     # -- prompt ----------------------------------------------------------------------------
     def _allowed(self, caller: Caller) -> set[str]:
@@ -221,6 +258,7 @@ class SqlAgent:
         system = prompts.SQL_SYSTEM.format(
             dialect=DIALECT_NAMES.get(self.dialect, self.dialect),
             schema=self.catalog.ddl(tables),
+            semantic=semantic_notes(self.semantic, clock.today()) if self.semantic else "",
             notes=self.notes(caller),
         )
         messages: list[BaseMessage] = [SystemMessage(system.strip())]
@@ -230,6 +268,8 @@ class SqlAgent:
                 AIMessage(json.dumps({"sql": shot.sql})),
             ]
         extra = prompts.INSTRUCTIONS.format(text=instructions) if instructions else ""
+        for advice in self.advice.match(question) if self.advice else []:
+            extra += prompts.ADVICE.format(text=advice.text)
         messages.append(
             HumanMessage(prompts.QUESTION.format(instructions=extra, question=question))
         )
@@ -256,17 +296,23 @@ class SqlAgent:
     ) -> SqlOutcome:
         """`llm` overrides the agent's model for this question (the router's choice)."""
         llm = llm or self.llm
-        cues = read_cues(question, self.terms, self.catalog, instructions or "")
         shots = self.memory.search(question, self.examples) if self.memory else []
         shots = [s for s in shots if s.similarity >= MIN_EXAMPLE_SIMILARITY]
         if shots and shots[0].similarity >= REUSE_SIMILARITY:
-            reused = await self._try(shots[0].sql, caller, cues, attempts=0)
+            reused = await self._try(shots[0].sql, caller, attempts=0)
             if reused.outcome:
                 log.info("reused verified SQL for %r", question)
                 return reused.outcome.model_copy(update={"source": "memory"})
+        await self._check_subject(question)
         tables = self.tables_for(question, caller)
         messages = self.messages(question, caller, tables, shots, instructions)
-        first = await self._with_retries(llm, messages, caller, cues)
+        if (
+            self.metrics
+            and self.metrics.fits(question)
+            and (chosen := await self._metric_answer(llm, messages, caller))
+        ):
+            return chosen.model_copy(update={"tables": sorted(tables)})
+        first = await self._with_retries(llm, messages, caller)
         if first.outcome is None:
             raise AssistantError(
                 first.code, f"I could not write a query that answers this: {first.problem}"
@@ -274,10 +320,23 @@ class SqlAgent:
         outcome = first.outcome.model_copy(update={"tables": sorted(tables)})
         if self.samples <= 1:
             return outcome
-        return await self._vote(llm, messages, caller, cues, outcome)
+        return await self._vote(llm, messages, caller, outcome)
+
+    async def _check_subject(self, question: str) -> None:
+        """Raise `OffSchema` when the database holds nothing close to the question."""
+        if self.subjects is None:
+            return
+        match = await asyncio.to_thread(self.subjects.match, question)
+        if match.score >= self.min_database:
+            return
+        subject = await asyncio.to_thread(self.subjects.subject, question)
+        log.info(
+            "declined %r: off the schema (%.2f, nearest %r)", question, match.score, match.nearest
+        )
+        raise OffSchema(subject)
 
     async def _with_retries(
-        self, llm: Runnable, messages: list[BaseMessage], caller: Caller, cues: Cues
+        self, llm: Runnable, messages: list[BaseMessage], caller: Caller
     ) -> _Attempt:
         """A retry asks the question again with every objection so far noted after it. Shown
         its own rejected draft in a conversation, the embedded model wrote it again (14 of the
@@ -304,7 +363,7 @@ class SqlAgent:
                 attempt = _Attempt(None, "the reply was not JSON with an sql field", "model_no_sql")
                 log.warning("attempt %d: model reply held no SQL: %.200r", number, text)
             else:
-                attempt = await self._try(draft, caller, cues, attempts=number)
+                attempt = await self._try(draft, caller, attempts=number)
                 if attempt.outcome and not attempt.problem:
                     return attempt
                 doubted = doubted or (attempt if attempt.outcome else None)
@@ -314,13 +373,41 @@ class SqlAgent:
                 problems.append(problem)
         return doubted or attempt
 
-    async def _reply(self, llm: Runnable, messages: list[BaseMessage], **sampling) -> str | None:
+    async def _metric_answer(
+        self, llm: Runnable, messages: list[BaseMessage], caller: Caller
+    ) -> SqlOutcome | None:
+        """The answer of the model's choice of measures, compiled by the semantic layer; None
+        when it made none, or what it chose does not compile, run or stand its checks."""
+        asked = [*messages[:-1], HumanMessage(f"{messages[-1].content}\n{prompts.METRIC_CHOICE}")]
+        text = await self._reply(llm, asked, response_format=METRIC_FORMAT)
+        query = parse_metric_query(text or "")
+        if query is None or self.semantic is None:
+            log.info("no metric query in %.200r", text)
+            return None
+        try:
+            sql = compile_metric_query(query, self.semantic, self.dialect)
+        except MetricQueryError as exc:
+            log.info("metric query not compiled: %s", exc)
+            return None
+        attempt = await self._try(sql, caller, attempts=1)
+        if attempt.outcome is None or attempt.problem:
+            log.info("metric query %s not kept: %s", sql, attempt.problem)
+            return None
+        return attempt.outcome.model_copy(update={"source": "metric"})
+
+    async def _reply(
+        self,
+        llm: Runnable,
+        messages: list[BaseMessage],
+        response_format: dict = RESPONSE_FORMAT,
+        **sampling,
+    ) -> str | None:
         """The model's reply, or None when it ran past `MAX_SQL_TOKENS` (OpenAI's client then
         raises, the half-written JSON being unparseable): the model lost its way, which is a
         draft to retry, not a failed provider."""
         try:
             reply = await llm.ainvoke(
-                messages, response_format=RESPONSE_FORMAT, max_tokens=MAX_SQL_TOKENS, **sampling
+                messages, response_format=response_format, max_tokens=MAX_SQL_TOKENS, **sampling
             )
         except Exception as exc:
             if is_cut_off(exc):
@@ -328,41 +415,50 @@ class SqlAgent:
             raise
         return str(reply.content)
 
-    async def _try(self, draft: str, caller: Caller, cues: Cues, attempts: int) -> _Attempt:
-        """Run a draft with what the question states outright enforced on it; when the guard or
-        the database refuses it, run its repair instead, if it has one (the refusal of the draft
-        itself is what goes back to the model). An answer is then shaped as the question asks,
-        and what speaks against it (`agents.query_doubts`) becomes its problem."""
-        sql = enforced(draft, cues, self.catalog, self.dialect)
+    async def _try(self, draft: str, caller: Caller, attempts: int) -> _Attempt:
+        """Run a draft with its quiet slips mended (`agents.quiet_slips`); when the guard or
+        the database refuses it, run its repair instead, if it has one (the refusal of the
+        draft itself is what goes back to the model). A value it compares a column with that
+        the column never holds becomes its problem (`agents.value_checks`)."""
+        sql = mended(draft, self.catalog, self.dialect)
         attempt = await self._run(draft, sql, caller, attempts)
-        repaired = None if attempt.outcome else repair(sql, self.catalog, self.dialect)
-        if repaired:  # what the question states holds for the repaired query too
-            repaired = enforced(repaired, cues, self.catalog, self.dialect)
+        # repaired as base tables: `open_orders` is a row set, not a misspelt `orders`
+        repaired = (
+            None if attempt.outcome else repair(self._expanded(sql), self.catalog, self.dialect)
+        )
+        if repaired:
             second = await self._run(draft, repaired, caller, attempts)
             if second.outcome:
                 log.info("repaired draft: %s -> %s", draft, repaired)
                 attempt = second
-        if attempt.outcome and cues.shapes_result:
-            attempt = await self._shaped(attempt, attempt.outcome, cues, caller)
-        if attempt.outcome and (
-            found := await self._doubts(attempt.ran, attempt.outcome, cues, caller)
-        ):
+        if attempt.outcome and (found := await self._doubts(attempt.ran, attempt.outcome, caller)):
             attempt.problem, attempt.code = "; ".join(found), "sql_doubtful"
         return attempt
 
-    async def _doubts(self, sql: str, outcome: SqlOutcome, cues: Cues, caller: Caller) -> list[str]:
-        """What speaks against an answer, judged on the tables the caller may read only: an
-        objection naming another table would tell the model what the caller may not see."""
+    async def _doubts(self, sql: str, outcome: SqlOutcome, caller: Caller) -> list[str]:
+        """Values the query looks for where they are not, judged on the tables the caller may
+        read only: an objection naming another table would tell the model what the caller may
+        not see. The semantic model's names are expanded first, so their columns are known."""
         visible = self.catalog.without(
             {t.name for t in self.catalog.tables} - self._allowed(caller)
         )
-        found = doubts(sql, cues, visible, self.dialect)
+        sql = self._expanded(sql)
+        found = foreign_values(sql, visible, self.dialect)
         rows = outcome.result.rows
         if not rows or (len(rows) == 1 and all(v in (None, 0) for v in rows[0])):
             found += await asyncio.to_thread(
                 unheld_values, sql, visible, self.dialect, lambda *a: self._holds(caller, *a)
             )
         return found
+
+    def _expanded(self, sql: str) -> str:
+        """`sql` with the semantic model's names expanded; as it is when that fails (the guard
+        says why)."""
+        tree = parse_sql(sql, self.dialect) if self.semantic else None
+        try:
+            return expand(tree, self.semantic, self.dialect).sql(self.dialect) if tree else sql
+        except ValueError:
+            return sql
 
     def _holds(self, caller: Caller, table: str, column: str, value: str) -> bool | None:
         """Whether a row the caller may see holds `value` in `column`; None when the guard
@@ -378,21 +474,10 @@ class SqlAgent:
         except QueryError:
             return None
 
-    async def _shaped(
-        self, attempt: _Attempt, outcome: SqlOutcome, cues: Cues, caller: Caller
-    ) -> _Attempt:
-        sql = shaped(attempt.ran, outcome.result.rows, cues, self.catalog, self.dialect)
-        if sql is None:
-            return attempt
-        second = await self._run(attempt.draft, sql, caller, outcome.attempts)
-        if not second.outcome:
-            log.warning("shaped query refused, kept the unshaped one: %s", second.problem)
-            return attempt
-        log.info("shaped as the question asks: %s -> %s", attempt.ran, sql)
-        return second
-
     async def _run(self, draft: str, sql: str, caller: Caller, attempts: int) -> _Attempt:
-        verdict = check(sql, policy=self.policy, caller=caller, dialect=self.dialect)
+        verdict = check(
+            sql, policy=self.policy, caller=caller, dialect=self.dialect, semantic=self.semantic
+        )
         if not verdict.allowed:
             return _Attempt(draft, verdict.explain(), "sql_rejected")
         try:
@@ -407,7 +492,6 @@ class SqlAgent:
         llm: Runnable,
         messages: list[BaseMessage],
         caller: Caller,
-        cues: Cues,
         greedy: SqlOutcome,
     ) -> SqlOutcome:
         """Draw more drafts at a higher temperature; keep the result most drafts agree on (the
@@ -419,7 +503,7 @@ class SqlAgent:
             )
             if (draft := _parsed(text or "")) is None:
                 continue
-            tried = await self._try(draft, caller, cues, attempts=greedy.attempts)
+            tried = await self._try(draft, caller, attempts=greedy.attempts)
             if tried.outcome:
                 candidates.append(tried.outcome)
         votes = Counter(result_key(c.result) for c in candidates)

@@ -2,12 +2,11 @@
 
 They serve as few-shot examples for similar questions, and a question that is a near copy of a
 verified one reuses its SQL without asking the model. Seeded with pairs written for the demo
-schema; grows when a user confirms an answer was right.
+schema; grows when staff confirm an answer, or approve a customer's confirmation (the store is
+services/sql_examples.py; this is the searchable copy in memory).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 from pydantic import BaseModel
@@ -28,10 +27,8 @@ class SqlMemory:
         self,
         embedder: Embedder,
         examples: list[tuple[str, str]],
-        persist: Callable[[str, str], None] | None = None,
     ):
         self.embedder = embedder
-        self.persist = persist
         self.examples = [Example(question=q, sql=s) for q, s in examples]
         self.vectors = (
             embedder.embed([e.question for e in self.examples])
@@ -49,7 +46,5 @@ class SqlMemory:
     def remember(self, question: str, sql: str) -> None:
         if any(e.question == question and e.sql == sql for e in self.examples):
             return
-        if self.persist:
-            self.persist(question, sql)
         self.examples.append(Example(question=question, sql=sql))
         self.vectors = np.vstack([self.vectors, self.embedder.embed([question])])

@@ -68,6 +68,21 @@ def _near(name: str, candidates: list[str]) -> str | None:
     return None
 
 
+_SCHEMAS: dict[int, tuple[Catalog, _Schema]] = {}
+
+
+def _schema_of(catalog: Catalog) -> _Schema:
+    """`catalog`'s folded schema, made once per catalog: a catalog is not changed once built (a
+    linked subset is a new one), and folding every name and comment again cost each turn about
+    a millisecond (bench api). The catalog is held beside it, so its id is not reused."""
+    held = _SCHEMAS.get(id(catalog))
+    if held is None or held[0] is not catalog:
+        if len(_SCHEMAS) >= 32:
+            _SCHEMAS.clear()
+        held = _SCHEMAS[id(catalog)] = (catalog, _Schema(catalog))
+    return held[1]
+
+
 class _Schema:
     """The catalog with names folded to lower case, as SQLite and the guard compare them."""
 
@@ -152,7 +167,7 @@ def repair(sql: str, catalog: Catalog, dialect: str = "sqlite") -> str | None:
     tree = parse(sql, dialect)
     if tree is None:
         return None
-    schema = _Schema(catalog)
+    schema = _schema_of(catalog)
     changed = _rename_tables(tree, schema)
     defined = {t.alias_or_name.lower() for t in tree.find_all(exp.Table)}
     defined |= {a.name.lower() for a in tree.find_all(exp.TableAlias)}
@@ -447,7 +462,7 @@ def unechoed(sql: str, catalog: Catalog, dialect: str = "sqlite") -> str:
     tree = parse(sql, dialect)
     if tree is None:
         return sql
-    schema = _Schema(catalog)
+    schema = _schema_of(catalog)
     changed = False
     for member in tree.find_all(exp.In):
         inner = member.args.get("query")

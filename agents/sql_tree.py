@@ -10,22 +10,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator
+from functools import lru_cache
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from sql_guard.parsing import statements
+
 
 def parse(sql: str, dialect: str) -> exp.Expression | None:
-    """The statement's tree, or None when it is not SQL SQLGlot can read.
+    """The statement's tree, or None when it is not SQL SQLGlot can read. The tree is the
+    caller's own copy (rules rewrite it in place): the repair and each cue rule read the same
+    statement in turn, and copying a parsed tree costs a quarter of parsing it again.
 
     >>> parse("SELECT FROM WHERE (", "sqlite") is None
     True
+    >>> first = parse("SELECT a FROM t", "sqlite")
+    >>> first.set("where", parse("SELECT 1 FROM t WHERE b", "sqlite").args["where"])
+    >>> parse("SELECT a FROM t", "sqlite").sql()
+    'SELECT a FROM t'
     """
     try:
-        return sqlglot.parse_one(sql, read=dialect)
+        # the guard's parse (sql_guard.parsing): the guard checks this same text later
+        parsed = statements(sql, dialect)
     except (ParseError, TokenError, ValueError):
         return None
+    return parsed[0] if parsed else None
 
 
 def read_sources(select: exp.Select) -> list[exp.Expression]:
@@ -68,8 +78,14 @@ def table_aliases(tree: exp.Expression, tables: Collection[str]) -> dict[str, st
 
 
 def name_words(name: str) -> list[str]:
-    """`sbTxAmount` -> ['sb', 'tx', 'amount']; `ticker_symbol` -> ['ticker', 'symbol']."""
-    return [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
+    """`sbTxAmount` -> ['sb', 'tx', 'amount']; `ticker_symbol` -> ['ticker', 'symbol']. The
+    schema's names and comments are read again every turn: each is split once."""
+    return list(_name_words(name))
+
+
+@lru_cache(maxsize=4096)
+def _name_words(name: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name))
 
 
 def stem(word: str) -> str:

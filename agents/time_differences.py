@@ -2,23 +2,21 @@
 
 SQLite keeps DATETIME and TIMESTAMP values as text, and `reviewed_at - submitted_at` then
 subtracts the leading years: a number, no error, and a wrong answer. The embedded model writes
-it for "average session duration in seconds" or "hours from submission to decision". A
-difference of two stored times has one meaning, so it is rewritten to the unit the question
-asks for (days when it names none).
+it for "average session duration" or "hours from submission to decision". A difference of two
+stored times has one meaning, a span of time, so it is rewritten to SQLite's own span in days
+(`julianday(later) - julianday(earlier)`), the unit PostgreSQL's date subtraction gives too; a
+model that then multiplies by 24 gets hours.
 
 Other dialects subtract timestamps into intervals, which are right as they are.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
 from sqlglot import exp
 
 from agents.sql_tree import parse, table_aliases
 from services.catalog import Catalog
 
-Unit = Literal["second", "minute", "hour", "day"]
 _TIME_TYPES = ("DATE", "DATETIME", "TIMESTAMP", "TIME")
 
 
@@ -36,33 +34,21 @@ def _times(tree: exp.Expression, catalog: Catalog) -> set[tuple[str, str]]:
     return {key for key, timed in kinds.items() if all(timed)}
 
 
-def _difference(later: exp.Expression, earlier: exp.Expression, unit: Unit) -> exp.Expression:
-    if unit in ("second", "minute"):
-        seconds = exp.Sub(
-            this=exp.func("strftime", exp.Literal.string("%s"), later),
-            expression=exp.func("strftime", exp.Literal.string("%s"), earlier),
-        )
-        if unit == "second":
-            return exp.Paren(this=seconds)
-        minutes = exp.Div(this=exp.Paren(this=seconds), expression=exp.Literal.number("60.0"))
-        return exp.Paren(this=minutes)
-    days = exp.Paren(
+def _difference(later: exp.Expression, earlier: exp.Expression) -> exp.Expression:
+    return exp.Paren(
         this=exp.Sub(this=exp.func("julianday", later), expression=exp.func("julianday", earlier))
     )
-    if unit == "day":
-        return days
-    return exp.Paren(this=exp.Mul(this=days, expression=exp.Literal.number(24)))
 
 
-def with_time_differences(sql: str, unit: Unit | None, catalog: Catalog, dialect: str) -> str:
-    """`sql` with each difference of two stored times computed in `unit`; unchanged on other
+def with_time_differences(sql: str, catalog: Catalog, dialect: str) -> str:
+    """`sql` with each difference of two stored times computed in days; unchanged on other
     dialects, or when there is none.
 
     >>> from services.catalog import ColumnInfo, TableInfo
     >>> times = [ColumnInfo(name=n, type="TIMESTAMP") for n in ("start_ts", "end_ts")]
     >>> c = Catalog(tables=[TableInfo(name="s", columns=times)])
-    >>> with_time_differences("SELECT AVG(end_ts - start_ts) FROM s", "hour", c, "sqlite")
-    'SELECT AVG(((JULIANDAY(end_ts) - JULIANDAY(start_ts)) * 24)) FROM s'
+    >>> with_time_differences("SELECT AVG(end_ts - start_ts) * 24 FROM s", c, "sqlite")
+    'SELECT AVG((JULIANDAY(end_ts) - JULIANDAY(start_ts))) * 24 FROM s'
     """
     tree = parse(sql, dialect) if dialect == "sqlite" else None
     if tree is None:
@@ -75,6 +61,6 @@ def with_time_differences(sql: str, unit: Unit | None, catalog: Catalog, dialect
     changed = False
     for sub in list(tree.find_all(exp.Sub)):
         if is_time(sub.this) and is_time(sub.expression):
-            sub.replace(_difference(sub.this.copy(), sub.expression.copy(), unit or "day"))
+            sub.replace(_difference(sub.this.copy(), sub.expression.copy()))
             changed = True
     return tree.sql(dialect=dialect) if changed else sql

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,7 +16,9 @@ from cli.routing_commands import eval_routing
 from services.settings import EmbeddedModel
 
 if TYPE_CHECKING:
+    from evals.golden import GoldenQuestion
     from evals.sql_eval import EvalReport, QuestionResult
+    from services.settings import Settings
 
 eval_app = typer.Typer(
     help="Evaluations: accuracy and latency on golden sets.", no_args_is_help=True
@@ -46,21 +49,40 @@ def eval_sql(
     ] = False,
     samples: Annotated[int, typer.Option(min=1, help="Drafts per question (voting).")] = 1,
     linking: Annotated[bool, typer.Option(help="Schema linking and example memory.")] = True,
+    metric_path: Annotated[
+        bool | None,
+        typer.Option(
+            help="Aggregate questions through the semantic model's measures first "
+            "(default: SQL_METRIC_PATH)."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
 ) -> None:
-    """Execution accuracy, per-category breakdown and latency of the NL->SQL pipeline."""
+    """Execution accuracy, per-category breakdown and latency of the NL->SQL pipeline. A set
+    whose lines follow one another (`follows`) is asked as conversations through the assistant,
+    each in its own thread, and scored per turn and per pair."""
     from cli.main import _settings
     from evals.golden import load_golden
     from evals.sql_eval import EvalReport, run, summarise
-    from graphs.assistant import PLATFORM_TERMS, platform_notes
+    from graphs.assistant import platform_notes
     from retrieval.embeddings import Embedder
     from services.demo_data.generator import seed_examples
     from services.llm.local import LocalModel
+    from services.semantic.loader import load_semantic_model
 
     settings = _settings()
     if model:
         settings = settings.model_copy(update={"embedded_model": model})
     questions = load_golden(golden, limit=limit, seed=seed)
+    if any(q.follows for q in questions):
+        if baseline or limit or samples != 1 or not linking:
+            console.print(
+                "[red]error:[/red] a set with follow-ups is asked as whole conversations through "
+                "the assistant: --baseline, --limit, --samples and --no-linking do not apply"
+            )
+            raise typer.Exit(2)
+        _eval_conversations(settings, questions, golden, db_dir, out)
+        return
     local = LocalModel(settings)
     llm = local.start()
     tally: dict[str, list[bool]] = {"pipeline": [], "baseline": []}
@@ -82,7 +104,8 @@ def eval_sql(
             baseline=baseline,
             samples=samples,
             notes=platform_notes,
-            terms=PLATFORM_TERMS,
+            semantic=load_semantic_model(settings.semantic_model_file),
+            metric_path=settings.sql_metric_path if metric_path is None else metric_path,
             memory_examples=[(e["question"], e["sql"]) for e in seed_examples(None)],
             progress=progress,
         )
@@ -100,6 +123,109 @@ def eval_sql(
     if report.baseline:
         report.gain = round(report.pipeline.accuracy - report.baseline.accuracy, 4)
     _print(report)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report.model_dump_json(indent=2))
+        console.print(f"report written to {out}")
+
+
+def _eval_conversations(
+    settings: Settings,
+    questions: list[GoldenQuestion],
+    golden: Path,
+    db_dir: Path,
+    out: Path | None,
+) -> None:
+    """`eval sql` for a set with follow-ups: every conversation in a thread of the assistant
+    (the platform's router, agents and history) on DATABASE_URL, which must be the set's
+    database."""
+    from sqlalchemy.engine import make_url
+
+    from cli.main import _assistant
+    from evals.followup_eval import (
+        ConversationReport,
+        Reply,
+        conversations,
+        run_conversations,
+        summarise_conversations,
+    )
+    from evals.golden import GoldenFileError
+    from evals.sql_eval import open_database, summarise
+    from services.db.engines import make_engine
+    from services.errors import AssistantError
+    from services.llm.local import LocalModel
+    from services.users import caller_for
+
+    try:
+        chains = conversations(questions)
+    except GoldenFileError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    names = {q.db for q in questions}
+    served = make_url(settings.database_url).database
+    path = db_dir / sorted(names)[0]
+    if len(names) != 1 or not served or path.resolve() != Path(served).resolve():
+        console.print(
+            f"[red]error:[/red] follow-ups are asked through the assistant, which reads "
+            f"DATABASE_URL ({settings.database_url}); the set's database ({path}) must be it"
+        )
+        raise typer.Exit(2)
+    engine = make_engine(settings.database_url)
+    try:
+        callers = {uid: caller_for(engine, uid) for uid in {q.user_id for q in questions}}
+    except AssistantError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    db = open_database(path)
+    local = LocalModel(settings)
+    done: list[bool] = []
+
+    def progress(result: QuestionResult) -> None:
+        done.append(result.correct)
+        console.print(
+            f"{len(done):>4}/{len(questions)} {'ok' if result.correct else 'XX'} {result.id} "
+            f"{result.latency_s:5.1f}s  {sum(done)} right"
+        )
+
+    async def work() -> list[QuestionResult]:
+        assistant = _assistant(settings, local)
+        try:
+            await assistant.warm_up(list(callers.values()))
+
+            async def ask(text: str, user_id: int | None, thread: str | None) -> Reply:
+                answer = await assistant.ask(text, callers[user_id], thread)
+                return Reply(
+                    answer=answer.answer,
+                    sql=answer.sql,
+                    rows=list(answer.rows),
+                    thread_id=answer.thread_id,
+                )
+
+            return await run_conversations(chains, ask, db, progress)
+        finally:
+            await assistant.aclose()
+
+    try:
+        results = asyncio.run(work())
+    finally:
+        local.close()
+        db.engine.dispose()
+    report = ConversationReport(
+        golden=str(golden),
+        model=local.description,
+        questions=len(questions),
+        pipeline=summarise("assistant", results),
+        pipeline_results=results,
+        conversation_summary=summarise_conversations(chains, results),
+    )
+    _print(report)
+    c = report.conversation_summary
+    Console().print(
+        f"conversations right: {c.pairs_right}/{c.conversations}; first turns "
+        f"{c.first_turns_right}/{c.conversations}, follow-ups {c.followups_right}/{c.followups}"
+    )
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(report.model_dump_json(indent=2))

@@ -48,7 +48,9 @@ def eval_rag(
     docs: Annotated[
         Path,
         typer.Option(
-            exists=True, file_okay=False, help="Markdown documents with front matter to search."
+            exists=True,
+            file_okay=False,
+            help="Documents to search: Markdown with front matter, PDF, DOCX, HTML.",
         ),
     ] = DEMO_SOURCES,
     answers: Annotated[
@@ -134,7 +136,7 @@ def eval_rag(
                 rerank=rerank,
                 model=local.description if local and answers else None,
                 judge=local.description if local and judge is Judge.EMBEDDED else None,
-                summary=summarise(k, retrieval, answered),
+                summary=summarise(k, retrieval, answered, questions),
                 retrieval=retrieval,
                 answers=answered,
             )
@@ -169,6 +171,9 @@ def _print_rag(report: RagEvalReport) -> None:
             ("must-decline declined by the agent", f"{s.correct_declines:.1%}"),
             ("answerable declined by the agent", f"{s.false_declines:.1%}"),
             ("answers citing the gold section", f"{s.cites_gold:.1%}"),
+            ("right (states every listed fact)", _pct(s.right)),
+            ("right and cited", _pct(s.right_and_cited)),
+            ("answers with an invented figure", str(s.invented_answers)),
             ("string similarity (ragas, non-LLM)", _num(s.string_similarity)),
             ("faithfulness (ragas, judged)", _num(s.faithfulness)),
             ("answer relevancy (ragas, judged)", _num(s.answer_relevancy)),
@@ -176,11 +181,22 @@ def _print_rag(report: RagEvalReport) -> None:
         ]
     for row in rows:
         table.add_row(*row)
+    for name, row in s.by_category.items():
+        shown = [f"{int(row['questions'])} questions"]
+        if "right_and_cited" in row:
+            shown.append(f"right and cited {row['right_and_cited']:.1%}")
+        if "declined" in row:
+            shown.append(f"declined {row['declined']:.1%}")
+        table.add_row(f"  {name}", ", ".join(shown))
     Console().print(table)
 
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
 
 
 def convert_tatqa_command(

@@ -3,11 +3,16 @@
 The command functions live here and are registered by `cli.main`, `cli.eval_commands` and
 `cli.bench_commands`. The routing policy is `--policy FILE`, else the `ROUTING_POLICY_FILE`
 setting, else the packaged `agents/routing_policy.yaml`.
+
+With the embedding model (the default) the router weighs evidence: `route` searches the
+platform's own document index and matches the schema; `eval routing` and `bench routing` use
+the demo documents and the demo schema the golden sets were written against.
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -37,7 +42,8 @@ EmbeddingsOption = Annotated[
     bool,
     typer.Option(
         "--embeddings/--rules-only",
-        help="Ask the embedding classifier when the rules are unsure (loads a small model).",
+        help="Weigh what the documents and the database hold, and ask the embedding "
+        "classifier when the rules are unsure (loads a small model).",
     ),
 ]
 
@@ -62,6 +68,24 @@ def _embedder(enabled: bool):  # noqa: ANN202 - retrieval.embeddings.Embedder or
     return Embedder()
 
 
+def _platform_evidence(embedder):  # noqa: ANN001, ANN202 - Embedder -> RoutingEvidence
+    """The platform's own document index and schema, as the assistant weighs them."""
+    from agents.routing_evidence import RoutingEvidence
+    from cli.main import _settings
+    from graphs.assistant import INTERNAL_TABLES
+    from retrieval.factory import open_document_index
+    from retrieval.schema_evidence import SchemaEvidence
+    from services.catalog import catalog_from_metadata
+    from services.db.models import Base
+    from services.semantic.loader import load_semantic_model
+
+    settings = _settings()
+    catalog = catalog_from_metadata(Base.metadata).without(INTERNAL_TABLES)
+    semantic = load_semantic_model(settings.semantic_model_file)
+    index = open_document_index(settings, embedder)
+    return RoutingEvidence(index, SchemaEvidence(embedder, catalog, semantic))
+
+
 def route(
     question: Annotated[str, typer.Argument(help="The request, in plain language.")],
     role: Annotated[Role, typer.Option(help="The caller's role.")] = Role.CUSTOMER,
@@ -75,7 +99,9 @@ def route(
     from services.identity import Caller
 
     routing_policy, _ = _policy(policy)
-    decision = Router(routing_policy, _embedder(embeddings)).route(
+    embedder = _embedder(embeddings)
+    evidence = _platform_evidence(embedder) if embedder is not None else None
+    decision = Router(routing_policy, embedder, evidence).route(
         question, Caller(user_id=user_id, role=role)
     )
     if as_json:
@@ -113,8 +139,18 @@ def eval_routing(
     except RoutingGoldenError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    router = Router(routing_policy, _embedder(embeddings))
-    report = run(cases, router, golden=str(golden), policy=policy_name)
+    from cli.main import _settings
+    from evals.routing_eval import demo_evidence
+
+    embedder = _embedder(embeddings)
+    with ExitStack() as stack:
+        evidence = (
+            stack.enter_context(demo_evidence(embedder, _settings()))
+            if embedder is not None
+            else None
+        )
+        router = Router(routing_policy, embedder, evidence)
+        report = run(cases, router, golden=str(golden), policy=policy_name)
     _print_eval(report, misses)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -126,6 +162,7 @@ def eval_routing(
 def _print_eval(report: RoutingEvalReport, misses: int) -> None:
     out = Console()
     mode = "rules + embeddings" if report.embeddings else "rules only"
+    mode += " + evidence" if report.evidence else ""
     table = Table("label", "accuracy", title=f"{report.golden} ({report.questions}, {mode})")
     for label, score in report.labels.items():
         table.add_row(label, f"{score.accuracy:.1%} ({score.correct}/{score.total})")
@@ -172,6 +209,7 @@ def bench_routing(
     """Routing latency p50/p95 (cold and warm), the share of decisions that asked the
     embedding classifier, and the ratio to the embedding classifier alone; exit 1 when the
     cold p50 is over --budget-ms."""
+    from cli.main import _settings
     from evals.bench_routing import run
     from evals.routing_eval import load_routing_golden
     from retrieval.embeddings import Embedder
@@ -186,11 +224,13 @@ def bench_routing(
         use_embeddings=embeddings,
         rounds=rounds,
         budget_ms=budget_ms,
+        settings=_settings(),
     )
     if as_json:
         print(report.model_dump_json(indent=2))
     else:
         mode = "rules + embeddings" if report.embeddings else "rules only"
+        mode += " + evidence" if report.evidence else ""
         title = f"routing {report.questions} questions, {mode}, best of {report.rounds} rounds"
         table = Table("", "p50", "p95", "mean", "max", title=title)
         for name, timing in (

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from retrieval.chunks import ChunkIndex, DocumentAccess
 from retrieval.ingest import IngestRequest, IngestResult
 from retrieval.library import DocumentLibrary
+from services import clock
 from services.db.engines import make_engine
 from services.db.migrate import upgrade
 from services.db.models import User
@@ -45,7 +46,7 @@ def build_demo_data(
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)
-        as_of = as_of or date.today()
+        as_of = as_of or clock.today()
         docs = write_company_docs(demo_docs_dir(settings), datetime(as_of.year, 1, 1))
         sample = MARKET_SAMPLE if MARKET_SAMPLE.exists() else None
         library = _library(settings, engine, index)
@@ -103,7 +104,7 @@ def ensure_database(settings: Settings, console: Console) -> None:
         with engine.connect() as conn:
             users = conn.execute(select(func.count()).select_from(User)).scalar_one()
         if users:
-            ensure_seeded(engine, seed_examples(datetime.now()))
+            ensure_seeded(engine, seed_examples(clock.utcnow()))
     finally:
         engine.dispose()
     if users:

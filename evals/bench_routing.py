@@ -11,6 +11,11 @@ over each input length, are warmed on the seed utterances before anything is tim
 golden question is ever cached by the embedder. Budget: a routing decision without a model call
 takes at most 5 ms at the median of the cold calls.
 
+With `settings` the router also weighs evidence (`agents.routing_evidence`): a search of the demo
+documents and a match against the schema for every clause, as `eval routing` does. Its embedder
+then remembers vectors as the platform's does (a text embedded once per request, however many
+parts of the router ask), and forgets them before every cold call.
+
     trading-assist bench routing [--golden FILE] [--rounds 5] [--budget-ms 5] [--rules-only]
 """
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from functools import partial
 
 import numpy as np
@@ -27,7 +33,8 @@ from pydantic import BaseModel, Field
 from agents.router import Router
 from agents.routing_classifier import EmbeddingClassifier, TextEmbedder, load_examples
 from agents.routing_policy import RoutingPolicy
-from evals.routing_eval import RoutingCase
+from evals.routing_eval import RoutingCase, demo_evidence
+from services.settings import Settings
 
 BUDGET_MS = 5.0
 
@@ -43,6 +50,7 @@ class RoutingBenchReport(BaseModel):
     questions: int
     rounds: int
     embeddings: bool = Field(description="The router had the embedding classifier.")
+    evidence: bool = Field(False, description="The router weighed documents and schema.")
     cold: Latency = Field(description="Routing with the embedding cache empty, best round.")
     warm: Latency = Field(description="Routing again right after, from the cache, best round.")
     embedding_share: float = Field(description="Share of questions the rules were unsure of.")
@@ -68,15 +76,33 @@ def latency(samples_ms: Sequence[float]) -> Latency:
 
 
 class _Uncached:
-    """An embedder that computes every vector afresh: the baseline pays for each one."""
+    """An embedder that computes every vector afresh: the baseline pays for each one. With
+    `remember`, a text's vector is kept until `clear()`, as within one request."""
 
-    def __init__(self, model):  # noqa: ANN001 - a SentenceTransformer
+    def __init__(self, model, *, remember: bool = False):  # noqa: ANN001 - a SentenceTransformer
         self.model = model
+        self.remember = remember
+        self.memo: dict[str, np.ndarray] = {}
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    def clear(self) -> None:
+        self.memo.clear()
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(
+            texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        ).astype(np.float32)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self.model.encode(
-            list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        if not self.remember:
+            return self._encode(list(texts))
+        missing = [t for t in dict.fromkeys(texts) if t not in self.memo]
+        if missing:
+            self.memo.update(zip(missing, self._encode(missing), strict=True))
+        return np.stack([self.memo[t] for t in texts])
 
 
 def _timed(call, argument) -> float:  # noqa: ANN001
@@ -94,17 +120,35 @@ def run(
     use_embeddings: bool = True,
     rounds: int = 5,
     budget_ms: float = BUDGET_MS,
+    settings: Settings | None = None,
 ) -> RoutingBenchReport:
     """Time the router (cold and warm) and the embedding classifier alone; see the module
     docstring. With `model`, both embed through it directly, so the embedder's own cache of
-    vectors plays no part."""
+    vectors plays no part. With `settings` (and embeddings) the router weighs evidence."""
     if not cases:
         raise ValueError("no questions to route")
+    routing_embedder = embedder
     if model is not None:
         embedder = _Uncached(model)
+        routing_embedder = _Uncached(model, remember=True)
         for example in load_examples():  # the runtime's first pass over each input length
             embedder.embed([example.text])
-    router = Router(policy, embedder if use_embeddings else None)
+    with ExitStack() as stack:
+        evidence = None
+        if settings is not None and use_embeddings:
+            evidence = stack.enter_context(demo_evidence(routing_embedder, settings))
+        router = Router(policy, routing_embedder if use_embeddings else None, evidence)
+        return _timings(cases, router, embedder, routing_embedder, rounds, budget_ms)
+
+
+def _timings(
+    cases: list[RoutingCase],
+    router: Router,
+    embedder: TextEmbedder,
+    routing_embedder: TextEmbedder,
+    rounds: int,
+    budget_ms: float,
+) -> RoutingBenchReport:
     baseline = EmbeddingClassifier(embedder, cache_size=0)
     baseline.warm_up()
     if router.classifier is not None:
@@ -120,6 +164,8 @@ def run(
             router.classifier.clear()
         for index, (case, caller) in enumerate(zip(cases, callers, strict=True)):
             route = partial(router.route, caller=caller)
+            if isinstance(routing_embedder, _Uncached):
+                routing_embedder.clear()
             cold[index] = min(cold[index], _timed(route, case.question))
             warm[index] = min(warm[index], _timed(route, case.question))
             base[index] = min(base[index], _timed(baseline.vote, case.question))
@@ -127,7 +173,8 @@ def run(
     return RoutingBenchReport(
         questions=len(cases),
         rounds=rounds,
-        embeddings=use_embeddings,
+        embeddings=router.classifier is not None,
+        evidence=router.evidence is not None,
         cold=cold_latency,
         warm=latency(warm),
         embedding_share=round(used / len(cases), 4),

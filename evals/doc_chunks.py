@@ -7,6 +7,11 @@ and on converted TAT-QA without a database. Each file starts with front matter (
 becomes one chunk (split at paragraph boundaries when longer than `max_chars`), its heading path
 "Document heading > Section" in `Chunk.section`.
 
+A folder may also hold PDF, DOCX and HTML files (the unseen-documents set): they have no front
+matter, so they are converted and cut by the platform's ingestion whatever the chunker, titled
+as `trading-assist ingest` titles them without `--title` (the title the file states, else its
+name) and public.
+
 >>> import tempfile
 >>> text = "---\\ntitle: Fees\\ndoc_type: faq\\nvisibility: public\\n---\\n# Fees\\n\\nIntro.\\n\\n"
 >>> text += "## Crypto\\n\\nCrypto costs 0.25%.\\n"
@@ -27,6 +32,8 @@ from pathlib import Path
 from retrieval.chunks import Chunk, DocumentAccess, Visibility
 
 DEMO_SOURCES = Path(__file__).resolve().parents[1] / "services" / "demo_data" / "company_docs_src"
+MARKDOWN = (".md",)
+FORMATS = (*MARKDOWN, ".pdf", ".docx", ".html", ".htm")
 
 
 @dataclass(frozen=True)
@@ -114,15 +121,23 @@ def chunk_document(
 def ingest_document(
     path: Path, document_id: int, version: int = 1, max_chars: int = 1200, overlap_chars: int = 150
 ) -> SourceDocument:
-    """The same document cut by the platform's ingestion instead: docling's Markdown conversion
+    """The same document cut by the platform's ingestion instead: docling's conversion
     (`retrieval.convert`) and its chunker (`retrieval.chunking`), so an eval can measure the
     chunking users get. Slower: docling loads once, then converts each file."""
     from retrieval.chunking import make_chunks, split
+    from retrieval.ingest import default_title
 
-    meta, body, _ = _front_matter(path.read_text(encoding="utf-8"))
-    text = _converter().convert(body.encode(), f"{path.stem}.md")
-    title = meta.get("title", path.stem)
-    access = DocumentAccess(visibility=Visibility(meta.get("visibility", "internal")))
+    if path.suffix.lower() in MARKDOWN:
+        meta, body, _ = _front_matter(path.read_text(encoding="utf-8"))
+        text = _converter().convert(body.encode(), f"{path.stem}.md")
+        title = meta.get("title", path.stem)
+        visibility = meta.get("visibility", "internal")
+    else:
+        meta = {}
+        text = _converter().convert(path.read_bytes(), path.name)
+        title = text.title or default_title(path.name)
+        visibility = "public"
+    access = DocumentAccess(visibility=Visibility(visibility))
     chunks = make_chunks(
         text.text,
         split(text, max_chars, overlap_chars),
@@ -146,8 +161,13 @@ def _converter():
 def read_documents(
     folder: Path = DEMO_SOURCES, max_chars: int = 1200, chunker: str = "headings"
 ) -> list[SourceDocument]:
-    """Every `*.md` in `folder`, in name order, numbered from 1; `chunker` is "headings" (one
-    chunk per section, here) or "ingest" (the platform's ingestion)."""
-    paths = sorted(Path(folder).glob("*.md"))
-    cut = ingest_document if chunker == "ingest" else chunk_document
-    return [cut(p, number, max_chars=max_chars) for number, p in enumerate(paths, 1)]
+    """Every Markdown, PDF, DOCX and HTML file in `folder`, in name order, numbered from 1;
+    `chunker` is "headings" (one chunk per section, here; Markdown only) or "ingest" (the
+    platform's ingestion, which other formats always take)."""
+    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in FORMATS)
+
+    def cut(path: Path):
+        by_headings = chunker == "headings" and path.suffix.lower() in MARKDOWN
+        return chunk_document if by_headings else ingest_document
+
+    return [cut(p)(p, number, max_chars=max_chars) for number, p in enumerate(paths, 1)]

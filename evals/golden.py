@@ -33,6 +33,18 @@ DEMO_SQL_HOLDOUT = DEMO_SQL.with_name("demo_sql_holdout.jsonl")
 and never used to tune prompts or examples: the check that what helps the demo set is not
 teaching to its test."""
 
+PLAIN_SQL = DEMO_SQL.with_name("plain_sql.jsonl")
+"""Short questions in the words operators and customers type ("fees last month", "my cash in
+total?"), written without reading the prompts or rules, and never tuned on."""
+
+PARAPHRASE_SQL = DEMO_SQL.with_name("paraphrase_sql.jsonl")
+"""30 intents, each asked three ways (`phrasing`: a synonym, a terse and a German, French or
+Spanish wording) with one gold query; never tuned on."""
+
+FOLLOWUP_SQL = DEMO_SQL.with_name("followup_sql.jsonl")
+"""Pairs asked in one conversation: the second row `follows` the first and is worded as a
+follow-up ("and last month?"); never tuned on."""
+
 DEMO_CATEGORIES = (
     "count",
     "filter",
@@ -66,6 +78,17 @@ class GoldenQuestion(BaseModel):
         None, description="Definitions of terms the question relies on, passed to the model."
     )
     user_id: int | None = Field(None, description="Ask as this customer (demo set only).")
+    intent: str | None = Field(
+        None,
+        description="What is asked, shared by the rows that ask the same thing in other words "
+        "(the paraphrase set), so accuracy can be read per intent as well as per phrasing.",
+    )
+    follows: str | None = Field(
+        None,
+        description="Id of the earlier question in the same set this one follows up in one "
+        "conversation; it is asked with that turn as context, and its gold SQL is the whole "
+        "standalone query.",
+    )
 
     @field_validator("instructions")
     @classmethod

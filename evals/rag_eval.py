@@ -8,9 +8,11 @@ away before any model call (and how many answerable ones it wrongly turns away),
 passage returned that the asker may not read (must be 0).
 
 Answers, when an agent is given: declines right and wrong, whether the citations point into the
-gold section, ragas's non-LLM string similarity to the reference answer, and latency. With a judge
-model, ragas's LLM-judged faithfulness (is every statement supported by the passages?) and
-answer relevancy (does the answer address the question?).
+gold section, ragas's non-LLM string similarity to the reference answer, and latency; where the
+golden line lists the facts a right answer states, whether it states them (right, and right and
+cited); and invented figures: answers writing a number that no passage they cite holds
+(`evals.answer_facts`). With a judge model, ragas's LLM-judged faithfulness (is every statement
+supported by the passages?) and answer relevancy (does the answer address the question?).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.rag_agent import PassageSearch, RagAgent, Scored
+from evals.answer_facts import invented_figures, states_facts
 from evals.rag_golden import RagGoldenQuestion
 from retrieval.chunks import Chunk
 
@@ -78,6 +81,13 @@ class AnswerResult(BaseModel):
     reason: str | None = None
     citations: list[str] = Field(default_factory=list, description="Cited chunk ids.")
     cites_gold: bool | None = Field(None, description="A citation points into the gold section.")
+    right: bool | None = Field(
+        None, description="Answered and states every fact of the golden line (none listed: None)."
+    )
+    invented: list[str] = Field(
+        default_factory=list,
+        description="Numbers the answer writes that no cited passage holds nor the question.",
+    )
     latency_s: float
     string_similarity: float | None = None
     faithfulness: float | None = None
@@ -105,6 +115,22 @@ class RagSummary(BaseModel):
     correct_declines: float | None = Field(None, description="Must-decline questions declined.")
     false_declines: float | None = Field(None, description="Answerable questions declined.")
     cites_gold: float | None = Field(None, description="Answers citing the gold section.")
+    right: float | None = Field(
+        None, description="Answerable questions (with facts listed) answered with every fact."
+    )
+    right_and_cited: float | None = Field(
+        None,
+        description="Answerable questions (with facts listed) right and citing the gold section.",
+    )
+    invented_answers: int | None = Field(
+        None, description="Answers (not declined) writing a figure no cited passage holds."
+    )
+    invented_ids: list[str] = Field(default_factory=list)
+    by_category: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Per golden category: questions, right and cited (answerable) or declined "
+        "(must decline).",
+    )
     string_similarity: float | None = None
     faithfulness: float | None = None
     answer_relevancy: float | None = None
@@ -235,8 +261,13 @@ async def evaluate_answers(
             citations=cited,
             latency_s=round(elapsed, 2),
         )
+        if not outcome.declined:
+            passages = [by_id[c].text for c in cited if c in by_id]
+            result.invented = invented_figures(outcome.answer, passages, question.question)
         if not question.expect_decline:
             result.cites_gold = any(is_relevant(by_id[c], question) for c in cited if c in by_id)
+            if question.facts:
+                result.right = not outcome.declined and states_facts(outcome.answer, question.facts)
             if question.answer:
                 sample = SingleTurnSample(response=outcome.answer, reference=question.answer)
                 result.string_similarity = round(await similarity.single_turn_ascore(sample), 4)
@@ -297,8 +328,32 @@ def _share(flags: Sequence[bool]) -> float:
     return round(sum(flags) / len(flags), 4) if flags else 0.0
 
 
+def _by_category(
+    questions: Sequence[RagGoldenQuestion], answers: list[AnswerResult]
+) -> dict[str, dict[str, float]]:
+    """Per category: how many, and the share right and cited (answerable questions with facts)
+    or declined (must-decline questions)."""
+    categories: dict[str, list[tuple[RagGoldenQuestion, AnswerResult]]] = {}
+    for question, answer in zip(questions, answers, strict=True):
+        categories.setdefault(question.category, []).append((question, answer))
+    table = {}
+    for name, pairs in sorted(categories.items()):
+        row: dict[str, float] = {"questions": len(pairs)}
+        checked = [a for q, a in pairs if not q.expect_decline and a.right is not None]
+        if checked:
+            row["right_and_cited"] = _share([bool(a.right and a.cites_gold) for a in checked])
+        declining = [a for q, a in pairs if q.expect_decline]
+        if declining:
+            row["declined"] = _share([a.declined for a in declining])
+        table[name] = row
+    return table
+
+
 def summarise(
-    k: int, retrieval: list[RetrievalResult], answers: list[AnswerResult] | None = None
+    k: int,
+    retrieval: list[RetrievalResult],
+    answers: list[AnswerResult] | None = None,
+    questions: Sequence[RagGoldenQuestion] = (),
 ) -> RagSummary:
     answerable = [r for r in retrieval if not r.expect_decline]
     declining = [r for r in retrieval if r.expect_decline]
@@ -327,6 +382,14 @@ def summarise(
         summary.correct_declines = _share([a.declined for a in no])
         summary.false_declines = _share([a.declined for a in ok])
         summary.cites_gold = _share([bool(a.cites_gold) for a in ok if not a.declined])
+        checked = [a for a in ok if a.right is not None]
+        if checked:
+            summary.right = _share([bool(a.right) for a in checked])
+            summary.right_and_cited = _share([bool(a.right and a.cites_gold) for a in checked])
+        summary.invented_ids = [a.id for a in answers if a.invented]
+        summary.invented_answers = len(summary.invented_ids)
+        if questions:
+            summary.by_category = _by_category(questions, answers)
         summary.string_similarity = _mean([a.string_similarity for a in ok])
         summary.faithfulness = _mean([a.faithfulness for a in answers])
         summary.answer_relevancy = _mean([a.answer_relevancy for a in answers])

@@ -26,6 +26,12 @@ from evals.golden import read_golden_lines
 from services.identity import Caller, Role
 
 DEMO_DOCS = Path(__file__).resolve().parent / "golden" / "demo_docs.jsonl"
+UNSEEN_DOCS = DEMO_DOCS.with_name("unseen_docs.jsonl")
+"""Questions over the documents in `golden/unseen_docs/` (policy PDFs, rate cards, an HTML FAQ,
+a DOCX addendum of a firm invented for it), written without reading the prompts and never tuned
+on: facts in table rows, thresholds and exceptions, questions worded like data questions, and
+questions the documents do not answer."""
+UNSEEN_DOCS_DIR = DEMO_DOCS.with_name("unseen_docs")
 
 
 class RagGoldenQuestion(BaseModel):
@@ -39,6 +45,18 @@ class RagGoldenQuestion(BaseModel):
     role: Role = Role.CUSTOMER
     user_id: int | None = None
     expect_decline: bool = False
+    facts: list[str] = Field(
+        default_factory=list,
+        description="What a right answer states, each fact one string; '|' separates ways of "
+        "saying it ('2,000,000|2 million'). A fact that is a number ('25,000', '0.07%') is found "
+        "by value among the answer's numbers, any other case-insensitively as whole words. "
+        "Empty: the answer is not checked for being right.",
+    )
+    category: str = Field(
+        "uncategorized",
+        description="The kind of question (table_row, threshold, exception, data_like, "
+        "unanswerable ...) for a per-kind breakdown.",
+    )
 
     @model_validator(mode="after")
     def _no_source_means_decline(self) -> RagGoldenQuestion:

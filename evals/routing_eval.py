@@ -9,6 +9,10 @@ router would send to a cloud provider.
 
     trading-assist eval routing --golden evals/golden/routing.jsonl [--out report.json]
 
+With the embedding model (the default) the router weighs evidence (`agents.routing_evidence`)
+measured on what the golden sets were written against: the demo documents, indexed in memory,
+and the demo schema with the semantic model (`demo_evidence`).
+
 >>> import json, tempfile
 >>> from agents.routing_policy import load_routing_policy
 >>> line = {"id": "r1", "question": "hello", "role": "customer", "query_type": "general",
@@ -24,16 +28,27 @@ router would send to a cloud provider.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.router import Complexity, QueryType, RouteDecision, Router
+from agents.routing_evidence import RoutingEvidence
 from agents.routing_policy import Provider
+from evals.doc_chunks import DEMO_SOURCES, read_documents
 from evals.golden import read_golden_lines
+from evals.rag_index import eval_index
+from graphs.assistant import INTERNAL_TABLES
+from retrieval.schema_evidence import SchemaEvidence
+from retrieval.vector_cache import TextEmbedder
+from services.catalog import catalog_from_metadata
+from services.db.models import Base
 from services.identity import Caller, Role
 from services.llm.privacy import Sensitivity
+from services.semantic.loader import load_semantic_model
+from services.settings import Settings
 
 ROUTING_GOLDEN = Path(__file__).resolve().parent / "golden" / "routing.jsonl"
 LABELS = ("query_type", "sensitivity", "complexity", "provider")
@@ -78,6 +93,17 @@ class RoutingCase(BaseModel):
         return Caller(user_id=1 if self.role is Role.CUSTOMER else None, role=self.role)
 
 
+@contextmanager
+def demo_evidence(embedder: TextEmbedder, settings: Settings) -> Iterator[RoutingEvidence]:
+    """Evidence from the demo documents (in memory, searched as each case's caller) and the
+    platform's schema (its models, less the bookkeeping the SQL agent never sees) with the
+    semantic model `settings` names."""
+    catalog = catalog_from_metadata(Base.metadata).without(INTERNAL_TABLES)
+    semantic = load_semantic_model(settings.semantic_model_file)
+    with eval_index(read_documents(DEMO_SOURCES), settings, embedder) as index:
+        yield RoutingEvidence(index, SchemaEvidence(embedder, catalog, semantic))
+
+
 class RoutingGoldenError(ValueError):
     """A golden line that is not valid JSON or not a valid `RoutingCase`, or a repeated id."""
 
@@ -116,6 +142,7 @@ class RoutingEvalReport(BaseModel):
     questions: int
     policy: str
     embeddings: bool = Field(description="The embedding classifier was available.")
+    evidence: bool = Field(False, description="The router weighed documents and schema.")
     labels: dict[str, LabelScore]
     all_three_correct: float = Field(description="Share with type, sensitivity, complexity right.")
     parts_correct: float = Field(description="Share whose part types came out exactly right.")
@@ -199,6 +226,7 @@ def run(
         questions=len(results),
         policy=policy,
         embeddings=router.classifier is not None,
+        evidence=router.evidence is not None,
         labels={label: _score(label, results) for label in LABELS},
         all_three_correct=round(sum(r.correct for r in results) / n, 4),
         parts_correct=round(sum(r.gold_parts == r.predicted_parts for r in results) / n, 4),

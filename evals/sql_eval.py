@@ -18,7 +18,7 @@ import sqlite3
 import statistics
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, create_engine
 
 from agents import prompts
-from agents.question_cues import Term
+from agents.semantic.instructions import InstructionMatcher
+from agents.semantic.metric_path import MetricPath
 from agents.sql_agent import MAX_SQL_TOKENS, SqlAgent, parse_draft
 from agents.sql_memory import SqlMemory
 from evals.golden import GoldenQuestion
@@ -40,6 +41,8 @@ from services.catalog import Catalog, catalog_from_engine, catalog_from_metadata
 from services.db.models import Base
 from services.errors import AssistantError
 from services.identity import Caller, Role
+from services.semantic.model import SemanticModel
+from sql_guard.clock_pin import on_platform_clock
 from sql_guard.policy import open_policy, platform_policy
 from sql_guard.runner import QueryError, ReplicaRunner
 
@@ -159,7 +162,10 @@ class Database:
     is_platform: bool
 
     def execute(self, sql: str) -> list[tuple]:
-        return ReplicaRunner(self.engine, max_rows=EVAL_ROW_CAP, timeout_s=30).run(sql).rows
+        """Rows of `sql` on the platform's clock: a gold query asking the database for 'now'
+        counts from the moment the guarded prediction was pinned to."""
+        runner = ReplicaRunner(self.engine, max_rows=EVAL_ROW_CAP, timeout_s=30)
+        return runner.run(on_platform_clock(sql)).rows
 
 
 def _descriptions(path: Path) -> dict[str, dict[str, str]]:
@@ -212,8 +218,12 @@ def pipeline_agent(
     samples: int,
     notes: Callable[[Caller], str],
     memory_examples: list[tuple[str, str]],
-    terms: Sequence[Term] = (),
+    semantic: SemanticModel | None = None,
+    metric_path: bool = True,
 ) -> SqlAgent:
+    """The platform's database gets the platform's semantic model; defog's and Spider's run
+    without one (their operators never wrote one), with defog's per-question instructions."""
+    semantic = semantic if db.is_platform else None
     policy = (
         platform_policy(EVAL_ROW_CAP)
         if db.is_platform
@@ -227,7 +237,11 @@ def pipeline_agent(
         dialect="sqlite",
         max_retries=2,
         notes=notes if db.is_platform else (lambda _c: ""),
-        terms=terms if db.is_platform else (),
+        semantic=semantic,
+        advice=InstructionMatcher(embedder, semantic.instructions)
+        if embedder and semantic
+        else None,
+        metrics=MetricPath(embedder, semantic) if embedder and semantic and metric_path else None,
         linker=SchemaLinker(embedder, db.catalog) if embedder else None,
         memory=SqlMemory(embedder, memory_examples) if embedder and db.is_platform else None,
         samples=samples,
@@ -310,7 +324,8 @@ async def evaluate(
     baseline: bool,
     samples: int = 1,
     notes: Callable[[Caller], str] = lambda _c: "",
-    terms: Sequence[Term] = (),
+    semantic: SemanticModel | None = None,
+    metric_path: bool = True,
     memory_examples: list[tuple[str, str]] | None = None,
     progress: Callable[[str, QuestionResult], None] | None = None,
 ) -> tuple[list[QuestionResult], list[QuestionResult]]:
@@ -323,7 +338,9 @@ async def evaluate(
         by_db[q.db].append(q)
     for name, group in by_db.items():
         db = open_database(db_dir / name)
-        agent = pipeline_agent(llm, db, embedder, samples, notes, memory_examples or [], terms)
+        agent = pipeline_agent(
+            llm, db, embedder, samples, notes, memory_examples or [], semantic, metric_path
+        )
         try:
             for q in group:
                 piped.append(await run_pipeline(agent, db, q))

@@ -7,69 +7,108 @@ checks the request before the graph sees it, and writes the audit trail.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from contextvars import ContextVar
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from datetime import timedelta
+from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage
-from pydantic import BaseModel, Field
+from langgraph.types import Command
 from sqlalchemy import Engine
 
 from agents import prompts
-from agents.chart import ChartSpec, suggest_chart
+from agents.actions.pending import Decision
+from agents.actions.planner import ToolCall
+from agents.actions.planner import stable_prefix as action_prefix
+from agents.followup import Turn
 from agents.model_selector import ModelSelector
-from agents.question_cues import Term
 from agents.rag_agent import RagAgent
 from agents.router import Router
+from agents.routing_evidence import RoutingEvidence
 from agents.routing_policy import load_routing_policy
+from agents.semantic.instructions import InstructionMatcher
+from agents.semantic.metric_path import MetricPath
 from agents.sql_agent import SqlAgent
 from agents.sql_memory import SqlMemory
+from graphs.answers import (
+    ChatAnswer,
+    ChatEvent,
+    ThreadDetail,
+    ThreadSummary,
+    build_answer,
+    events_for,
+    failure,
+    final_answer,
+    first_draft,
+    usage_of,
+)
 from graphs.chat.graph import build_chat_graph
 from graphs.chat.nodes import ChatAgents
-from graphs.chat.state import ChatContext, stored_types
+from graphs.chat.state import MAX_HISTORY, ChatContext, stored_types
 from graphs.checkpointer import open_checkpointer, prune
+from graphs.feedback import ExampleFeedback
 from retrieval.embeddings import Embedder
 from retrieval.index import DocumentIndex
 from retrieval.library import DocumentLibrary
+from retrieval.schema_evidence import SchemaEvidence
 from retrieval.schema_linking import SchemaLinker
-from services import audit
-from services.catalog import catalog_from_engine, catalog_from_metadata
+from services import audit, clock
+from services.catalog import Catalog, catalog_from_engine, catalog_from_metadata
 from services.db.engines import make_engine, make_replica_engine, sqlite_file
 from services.db.migrate import require_schema
 from services.db.models import Base
 from services.errors import AssistantError
 from services.identity import Caller, Role
-from services.llm.errors import PrivacyViolation, ProviderUnavailable
 from services.llm.privacy import PrivacyRefusal
 from services.llm.providers import build_providers
 from services.llm.usage import Usage, UsageCallback
+from services.llm.usage_events import record_usage
+from services.market.hub import StreamEvent
+from services.market.service import MarketData
+from services.notifications.service import NotificationService
+from services.payments.wiring import build_payment_services
+from services.semantic.loader import load_semantic_model
 from services.settings import Settings
-from services.sql_examples import add_example, load_examples
+from services.trading import OrderResult, TradingService
 from services.users import caller_for
 from sql_guard.policy import platform_policy
-from sql_guard.runner import Column, ReplicaRunner
+from sql_guard.runner import ReplicaRunner
+from sql_guard.semantic_check import require_sound
+from tools.context import ToolServices
+from tools.tool_set import platform_tools
 
 log = logging.getLogger(__name__)
 
 
 # The platform's bookkeeping, and document text (searched through the index, which applies each
 # document's access rules), are not for the SQL agent
-INTERNAL_TABLES = {"sql_examples", "document_versions", "document_chunks"}
+INTERNAL_TABLES = {
+    "sql_examples",
+    "sql_example_reviews",
+    "document_versions",
+    "document_chunks",
+    "notification_preferences",  # notifications' bookkeeping (services/notifications)
+    "notification_events",
+    "outbox_events",
+    "processed_events",
+    "api_keys",  # credentials of other systems (services/auth)
+    "user_passwords",  # the chat UI's sign-in passwords, hashed (services/auth)
+    "stripe_customers",  # payments' bookkeeping (services/payments)
+    "stripe_events",
+}
 
 
-# Words the platform defines, applied whatever the model writes (agents/question_cues.py).
-# Staff are users too; a partially filled order is still working.
-PLATFORM_TERMS = [
-    Term(word="customer", table="users", column="role", values=[Role.CUSTOMER.value]),
-    Term(word="open", table="orders", column="status", values=["open", "partially_filled"]),
-]
+def sql_catalog(replica: Engine) -> Catalog:
+    """The tables the SQL agent is told about: the database's, less the platform's own
+    bookkeeping."""
+    return catalog_from_engine(
+        replica, base=catalog_from_metadata(Base.metadata), volatile=frozenset({"audit_log"})
+    ).without(INTERNAL_TABLES)
 
 
 def platform_notes(caller: Caller) -> str:
@@ -78,46 +117,7 @@ def platform_notes(caller: Caller) -> str:
         scope=prompts.SCOPE_CUSTOMER.format(user_id=caller.user_id)
         if caller.is_scoped
         else prompts.SCOPE_STAFF,
-        today=date.today().isoformat(),
     )
-
-
-class PartAnswer(BaseModel):
-    """One part of a compound request and how it was answered."""
-
-    question: str
-    query_type: str
-    answer: str
-    sql: str | None = None
-    citations: list[dict[str, Any]] = Field(default_factory=list)
-    action: dict[str, Any] | None = None
-
-
-class ChatAnswer(BaseModel):
-    answer: str = Field(description="The answer as a sentence.")
-    sql: str | None = Field(None, description="The SQL that ran, after the guard's rewrites.")
-    rows: list[list[Any]] = Field(default_factory=list)
-    columns: list[Column] = Field(default_factory=list)
-    truncated: bool = False
-    chart: ChartSpec | None = Field(None, description="How to draw the rows, when they suit it.")
-    citations: list[dict[str, Any]] = Field(
-        default_factory=list, description="Document passages the answer cites, [1] first."
-    )
-    route: str = Field(description="The request's kind: sql, document, action, general, reasoning.")
-    routing: dict[str, Any] = Field(
-        default_factory=dict, description="The router's labels, provider and reasons."
-    )
-    parts: list[PartAnswer] = Field(default_factory=list)
-    attempts: int = 0
-    elapsed_ms: float
-    usage: Usage | None = Field(None, description="Tokens and cost of the model calls.")
-    thread_id: str = Field(description="Pass it back to continue the conversation.")
-    answer_id: int | None = Field(None, description="Quote it when giving feedback.")
-
-
-class ChatEvent(BaseModel):
-    event: Literal["route", "sql", "rows", "citations", "answer", "done", "error"]
-    data: dict[str, Any]
 
 
 _asking: ContextVar[Caller | None] = ContextVar("asking", default=None)
@@ -136,8 +136,10 @@ class Assistant:
     ):
         """`llm` is the local model (unless Ollama is configured, which then takes its place);
         the cloud model comes from settings. `embedder` enables schema linking, the memory of
-        verified questions and the router's classifier; without it (unit tests) the model sees
-        every table it may query and the router uses its rules alone. `index` is the document
+        verified questions, the router's classifier, its schema evidence (what the database
+        holds about a request) and the SQL agent's refusal of questions the database holds
+        nothing about; without it (unit tests) the model sees every table it may query and the
+        router uses its rules and, with an index, what the documents hold. `index` is the document
         index: with it come the document agent and the library that adds documents to it;
         without it document questions get a clear "no document index" answer."""
         self.settings = settings
@@ -157,47 +159,88 @@ class Assistant:
             settings.read_replica_url, settings.sql_timeout_s
         )
         self.policy = platform_policy(settings.sql_row_limit)
+        self.semantic = load_semantic_model(settings.semantic_model_file)
         self.routing_policy = load_routing_policy(settings.routing_policy_file)
         self.providers = build_providers(settings, embedded=llm, audit=self._audit_refusal)
         self.router = Router(self.routing_policy, embedder)
+        self.market = MarketData(self.engine, settings)
+        self.trading = TradingService(
+            self.engine, settings, prices=self.market, on_change=self._order_changed
+        )
+        self.market.on_triggered = self.trading.fill_triggered
+        self.tools = platform_tools()
+        self.notifications = NotificationService.from_settings(settings, self.engine)
+        self.payment_services = build_payment_services(settings, self.engine)
+        self.tool_services = ToolServices(
+            engine=self.engine,
+            settings=settings,
+            documents=self.documents,
+            index=index,
+            market=self.market,
+            trading=self.trading,
+            payments=self.payment_services.payments,
+            kyc=self.payment_services.kyc,
+            notifications=self.notifications,
+        )
         self._graph = None
+        self._checkpointer = None  # the conversation store, opened with the graph
         self._pruning: asyncio.Task | None = None
         self._resources = AsyncExitStack()
         self.memory: SqlMemory | None = None
+        self.feedback = ExampleFeedback(self.engine, lambda: self.memory, self._audit)
         self._db_file = sqlite_file(settings.database_url)
         self._schema_seen = False
+        self.warmed = False  # readiness: set once warm_up() has finished, well or not
+
+    @property
+    def dialect(self) -> str:
+        return "postgres" if self.engine.dialect.name == "postgresql" else self.engine.dialect.name
+
+    def _runner(self) -> ReplicaRunner:
+        settings = self.settings
+        return ReplicaRunner(
+            self.replica, max_rows=settings.sql_row_limit, timeout_s=settings.sql_timeout_s
+        )
+
+    def require_semantic_model(self) -> None:
+        """Check the semantic model against the database; `SemanticModelError` naming the
+        file's line when it is broken (the server calls this before it starts)."""
+        self.ensure_database()
+        catalog = sql_catalog(self.replica)
+        require_sound(self.semantic, catalog, self.policy, self._runner(), self.dialect)
 
     def _sql_agent(self) -> SqlAgent:
-        """Built on first use: the catalog is read from the database, which must exist."""
+        """Built on first use: the catalog is read from the database, which must exist, and
+        the semantic model checked against it (a broken file answers nothing)."""
         settings = self.settings
-        catalog = catalog_from_engine(
-            self.replica,
-            base=catalog_from_metadata(Base.metadata),
-            volatile=frozenset({"audit_log"}),
-        ).without(INTERNAL_TABLES)
+        catalog = sql_catalog(self.replica)
         if self.embedder is not None:
-            self.memory = SqlMemory(
-                self.embedder,
-                load_examples(self.engine),
-                persist=lambda q, sql: add_example(self.engine, q, sql),
-            )
-        dialect = (
-            "postgres" if self.engine.dialect.name == "postgresql" else self.engine.dialect.name
-        )
+            self.memory = SqlMemory(self.embedder, self.feedback.load())
+        dialect = self.dialect
+        runner = self._runner()
+        require_sound(self.semantic, catalog, self.policy, runner, dialect)
         return SqlAgent(
             self.llm,
             catalog=catalog,
             policy=self.policy,
-            runner=ReplicaRunner(
-                self.replica, max_rows=settings.sql_row_limit, timeout_s=settings.sql_timeout_s
-            ),
+            runner=runner,
             dialect=dialect,
             max_retries=settings.sql_max_retries,
             notes=platform_notes,
-            terms=PLATFORM_TERMS,
+            semantic=self.semantic,
+            advice=InstructionMatcher(self.embedder, self.semantic.instructions)
+            if self.embedder is not None
+            else None,
+            metrics=MetricPath(self.embedder, self.semantic)
+            if self.embedder is not None and settings.sql_metric_path
+            else None,
             linker=SchemaLinker(self.embedder, catalog)
             if self.embedder is not None and settings.sql_schema_linking
             else None,
+            subjects=SchemaEvidence(self.embedder, catalog, self.semantic)
+            if self.embedder is not None
+            else None,
+            min_database=self.routing_policy.evidence.database,
             memory=self.memory,
             samples=settings.sql_samples,
             examples=settings.sql_examples,
@@ -206,9 +249,13 @@ class Assistant:
     async def _ensure_graph(self):
         if self._graph is None:
             self.sql_agent = self._sql_agent()
+            subjects = self.sql_agent.subjects
+            if self.index is not None or subjects is not None:  # what the platform holds
+                self.router.evidence = RoutingEvidence(self.index, subjects)
             checkpointer = await self._resources.enter_async_context(
                 open_checkpointer(self.settings.checkpoint_url, stored_types())
             )
+            self._checkpointer = checkpointer
             if days := self.settings.conversation_retention_days:
                 # beside the first answer, not before it: the whole store is read
                 self._pruning = asyncio.create_task(self._prune(checkpointer, days))
@@ -218,6 +265,9 @@ class Assistant:
                 sql=self.sql_agent,
                 rag=self.rag,
                 step_budget=self.settings.graph_step_budget,
+                tools=self.tools,
+                tool_services=self.tool_services,
+                confirmation_ttl_s=self.settings.action_confirmation_ttl_s,
             )
             self._graph = build_chat_graph(agents, checkpointer=checkpointer)
         return self._graph
@@ -225,26 +275,29 @@ class Assistant:
     @staticmethod
     async def _prune(checkpointer, days: int) -> None:
         try:
-            await prune(checkpointer, datetime.now(UTC) - timedelta(days=days))
+            await prune(checkpointer, clock.now() - timedelta(days=days))
         except Exception:  # a store it cannot read keeps its data, and the platform runs
             log.exception("old conversations could not be deleted")
 
     async def warm_up(self, callers: list[Caller] | None = None) -> None:
-        """Have the model hold each caller's schema prompt processed (one slot each), so the
-        first questions do not pay for it; by default staff and customers."""
+        """Have the model hold each caller's schema prompt processed (one slot each), and the
+        last caller's tool list, so the first questions and requests to act do not pay for
+        them; by default staff and customers."""
         await self._ensure_graph()
         callers = callers or [Caller(role=Role.ADMIN), Caller(user_id=0, role=Role.CUSTOMER)]
+        prefixes = [self.sql_agent.stable_prefix(caller) for caller in callers]
+        # then a customer's request to act: the tool list is a prompt of its own
+        prefixes.append(action_prefix(self.tools.available(callers[-1])))
         try:
-            for slot, caller in enumerate(callers):
-                prefix = self.sql_agent.stable_prefix(caller)
-                if prefix is None:
-                    continue
+            for slot, prefix in enumerate(p for p in prefixes if p is not None):
                 if self.primer is not None:
                     await self.primer(prefix, slot)
                 else:
                     await self.llm.ainvoke(prefix, max_tokens=1)
         except Exception:  # warming is an optimisation; a failure shows up on real requests
             log.exception("warm-up failed")
+        finally:
+            self.warmed = True
 
     # -- checks ----------------------------------------------------------------------------
     def ensure_database(self) -> None:
@@ -277,62 +330,159 @@ class Assistant:
         owner = "operator" if caller.user_id is None else f"user-{caller.user_id}"
         return f"{owner}/{thread_id}"
 
+    # -- conversations -----------------------------------------------------------------------
+    async def threads(self, caller: Caller) -> list[ThreadSummary]:
+        """The caller's conversations, the latest first."""
+        await self._ensure_graph()
+        owner = self._thread_key(caller, "")
+        latest: dict[str, Any] = {}
+        async for stored in self._checkpointer.alist(None):
+            key = stored.config["configurable"]["thread_id"]
+            if not key.startswith(owner):
+                continue
+            when = stored.checkpoint["ts"]
+            if key not in latest or when > latest[key].checkpoint["ts"]:
+                latest[key] = stored
+        summaries = []
+        for key, stored in latest.items():
+            history = stored.checkpoint["channel_values"].get("history") or []
+            summaries.append(
+                ThreadSummary(
+                    thread_id=key.removeprefix(owner),
+                    updated_at=stored.checkpoint["ts"],
+                    turns=len(history),
+                    last_question=history[-1].question if history else None,
+                )
+            )
+        return sorted(summaries, key=lambda t: t.updated_at, reverse=True)
+
+    async def thread(self, caller: Caller, thread_id: str) -> ThreadDetail:
+        """One of the caller's conversations: its turns (question, route, answer, SQL) and the
+        action it waits on, if any; another user's thread is "not found", as a missing one."""
+        graph = await self._ensure_graph()
+        config = {"configurable": {"thread_id": self._thread_key(caller, thread_id)}}
+        snapshot = await graph.aget_state(config)
+        if not snapshot.values:
+            raise AssistantError("not_found", f"there is no conversation {thread_id} of yours")
+        history = snapshot.values.get("history") or []
+        return ThreadDetail(
+            thread_id=thread_id,
+            updated_at=snapshot.created_at or "",
+            turns=len(history),
+            last_question=history[-1].question if history else None,
+            messages=[turn.model_dump() for turn in history],
+            pending_action=snapshot.interrupts[0].value if snapshot.interrupts else None,
+        )
+
+    async def delete_thread(self, caller: Caller, thread_id: str) -> None:
+        """Forget one of the caller's conversations, whole."""
+        await self.thread(caller, thread_id)  # a thread that is not theirs is not found
+        await self._checkpointer.adelete_thread(self._thread_key(caller, thread_id))
+        await self._audit(caller, "thread.delete", "ok", thread_id=thread_id)
+
     # -- answering -------------------------------------------------------------------------
     async def ask(self, question: str, caller: Caller, thread_id: str | None = None) -> ChatAnswer:
-        final: ChatAnswer | None = None
-        async for event in self.stream(question, caller, thread_id):
-            if event.event == "error":
-                raise AssistantError(event.data["code"], event.data["message"])
-            if event.event == "done":
-                final = ChatAnswer.model_validate(event.data)
-        assert final is not None  # stream always ends with done or error
-        return final
+        return await final_answer(self.stream(question, caller, thread_id))
 
-    async def stream(
-        self, question: str, caller: Caller, thread_id: str | None = None
+    async def resume(
+        self, thread_id: str, caller: Caller, *, approve: bool, action_id: str | None = None
+    ) -> ChatAnswer:
+        """The caller's yes or no to the action waiting in their thread `thread_id`."""
+        return await final_answer(self.stream_resume(thread_id, caller, approve, action_id))
+
+    def stream(
+        self,
+        question: str,
+        caller: Caller,
+        thread_id: str | None = None,
+        *,
+        history: list[Turn] | None = None,
     ) -> AsyncIterator[ChatEvent]:
         """Events as the graph progresses: route, sql, rows, citations, answer, then done (or
-        error). Without `thread_id` a new conversation starts; its id is in the done event."""
+        error); a write waiting for the caller's yes sends `confirm` before done. Without
+        `thread_id` a new conversation starts (with `history` as its earlier turns, when a
+        client keeps the conversation itself); its id is in the done event."""
+        return self._run(caller, thread_id or uuid.uuid4().hex, question=question, history=history)
+
+    async def propose(self, tool: str, arguments: dict[str, Any], caller: Caller) -> ChatAnswer:
+        """A write another system asks for directly: previewed, and waiting in a new thread for
+        the caller's yes exactly as if they had asked in the chat."""
+        call = ToolCall(tool=tool, arguments=arguments)
+        thread_id = uuid.uuid4().hex
+        return await final_answer(self._run(caller, thread_id, question=f"call {tool}", call=call))
+
+    def stream_resume(
+        self, thread_id: str, caller: Caller, approve: bool, action_id: str | None = None
+    ) -> AsyncIterator[ChatEvent]:
+        return self._run(caller, thread_id, decision=(approve, action_id))
+
+    async def _run(
+        self,
+        caller: Caller,
+        thread_id: str,
+        *,
+        question: str | None = None,
+        decision: tuple[bool, str | None] | None = None,
+        call: ToolCall | None = None,
+        history: list[Turn] | None = None,
+    ) -> AsyncIterator[ChatEvent]:
         started = time.perf_counter()
-        thread_id = thread_id or uuid.uuid4().hex
         usage = UsageCallback()
         state: dict[str, Any] = {}
-        token = _asking.set(caller)
+        pending: dict[str, Any] | None = None
+        asked = question if question is not None else f"(resume {thread_id})"
+        _asking.set(caller)  # not reset by token: a stream may be closed from another context
         try:
-            text = self._question(question)
             self.ensure_database()
             graph = await self._ensure_graph()
-            if self.index is not None:  # documents another process ingested since
-                await asyncio.to_thread(self.index.refresh)
             config = {
                 "configurable": {"thread_id": self._thread_key(caller, thread_id)},
                 "callbacks": [usage],
                 "recursion_limit": 2 * self.settings.graph_step_budget + 6,
             }
+            if decision is None:
+                # a tool call, or none: a call from an earlier turn never carries over
+                graph_input: Any = {"question": self._question(asked), "tool_call": call}
+                if history:  # only a new thread's: a kept conversation has its own
+                    graph_input["history"] = history[-MAX_HISTORY:]
+                if self.index is not None:  # documents another process ingested since
+                    await asyncio.to_thread(self.index.refresh)
+                await asyncio.to_thread(self.feedback.catch_up)  # examples approved elsewhere
+            else:
+                graph_input, state = await self._decision(graph, config, caller, *decision)
             async for update in graph.astream(
-                {"question": text},
+                graph_input,
                 config,
                 context=ChatContext(caller=caller),
                 stream_mode="updates",
+                # one checkpoint per turn (and at a pause for confirmation), not one per step:
+                # a turn cut short is asked again, never resumed halfway (bench api: 7 ms of CPU
+                # less a turn)
+                durability="exit",
             ):
                 for node, change in update.items():
+                    if node == "__interrupt__":
+                        pending = change[0].value
+                        yield ChatEvent(event="confirm", data={"pending_action": pending})
+                        continue
                     state.update(change or {})
-                    for event in _events_for(node, change or {}):
+                    for event in events_for(node, change or {}):
                         yield event
         except AssistantError as exc:
             await self._audit(
                 caller,
                 "chat.answer",
                 "rejected",
-                question=question,
+                question=asked,
                 code=exc.code,
                 error=exc.message,
-                usage=_usage(usage),
+                usage=usage_of(usage),
+                usages=usage.usages,
             )
             yield ChatEvent(event="error", data=exc.body().model_dump())
             return
         except Exception as exc:
-            code, message = _failure(exc)
+            code, message = failure(exc)
             if code == "internal_error":
                 log.exception("chat failed")
             else:
@@ -341,49 +491,61 @@ class Assistant:
                 caller,
                 "chat.answer",
                 "error",
-                question=question,
+                question=asked,
                 code=code,
                 error=repr(exc),
-                usage=_usage(usage),
+                usage=usage_of(usage),
+                usages=usage.usages,
             )
             yield ChatEvent(event="error", data={"code": code, "message": message})
             return
-        finally:
-            _asking.reset(token)
-        answer = _answer(state, usage, thread_id, started)
+        answer = build_answer(state, usage, thread_id, started, pending)
         answer.answer_id = await self._audit(
             caller,
             "chat.answer",
             "ok",
-            question=question,
+            question=asked,
             thread_id=thread_id,
             route=answer.routing,
             sql=answer.sql,
-            draft=_first_draft(state),
+            draft=first_draft(state),
             rows=len(answer.rows),
+            pending_action=pending,
             elapsed_ms=answer.elapsed_ms,
-            usage=_usage(usage),
+            usage=usage_of(usage),
+            usages=usage.usages,
         )
         yield ChatEvent(event="done", data=answer.model_dump(mode="json"))
 
-    async def remember(self, answer_id: int, caller: Caller) -> bool:
-        """The caller confirmed one of their own answers: keep its question and the SQL the
-        model wrote (before scoping) as a verified example. Only answers this assistant gave
-        can be remembered, so feedback cannot plant SQL of its own."""
-        entry = await asyncio.to_thread(audit.find, self.engine, answer_id)
-        if entry is None or (entry["action"], entry["outcome"], entry["actor_user_id"]) != (
-            "chat.answer",
-            "ok",
-            caller.user_id,
-        ):
-            raise AssistantError("unknown_answer", f"there is no answer {answer_id} of yours")
-        detail = json.loads(entry["detail"])
-        await self._ensure_graph()
-        if not detail.get("draft") or self.memory is None:
-            return False
-        await asyncio.to_thread(self.memory.remember, detail["question"].strip(), detail["draft"])
-        await self._audit(caller, "chat.feedback", "ok", answer_id=answer_id)
-        return True
+    async def _decision(
+        self, graph, config: dict, caller: Caller, approve: bool, action_id: str | None
+    ) -> tuple[Command, dict[str, Any]]:
+        """The resume command for the action waiting in this thread, and the thread's state;
+        refused when nothing (or another action) waits: a replayed or stale approval does
+        nothing."""
+        snapshot = await graph.aget_state(config)
+        waiting = [i.value for i in snapshot.interrupts]
+        if not waiting or (action_id is not None and waiting[0]["id"] != action_id):
+            await self._audit(
+                caller, "action.confirm", "rejected", action_id=action_id, code="no_pending_action"
+            )
+            what = f"action {action_id}" if action_id else "no action"
+            raise AssistantError(
+                "no_pending_action",
+                f"{what} is waiting for your confirmation in this conversation"
+                if not action_id
+                else f"{what} is not waiting for your confirmation in this conversation",
+            )
+        resume = Decision(approve=approve, action_id=waiting[0]["id"])
+        return Command(resume=resume.model_dump()), dict(snapshot.values)
+
+    def _order_changed(self, order: OrderResult) -> None:
+        """An order placed, filled, cancelled or rejected: its owner's stream hears of it."""
+        if order.user_id is None:
+            return
+        kind = "fill" if order.filled_quantity and order.status != "cancelled" else "order"
+        event = StreamEvent(kind=kind, symbol=order.symbol, data=order.model_dump(mode="json"))
+        self.market.hub.publish_to_user(order.user_id, event)
 
     def _audit_refusal(self, refusal: PrivacyRefusal) -> None:
         """The provider layer refused a cloud call: that goes in the audit log, under the
@@ -393,11 +555,25 @@ class Assistant:
             self.engine, caller, "llm.privacy_refusal", "refused", **refusal.model_dump(mode="json")
         )
 
-    async def _audit(self, caller: Caller, action: str, outcome: str, **detail: Any) -> int | None:
+    async def _audit(
+        self,
+        caller: Caller,
+        action: str,
+        outcome: str,
+        usages: Sequence[Usage] = (),
+        **detail: Any,
+    ) -> int | None:
+        """Write the audit row and, for a turn, one model.usage event per model call it made,
+        in one transaction (the events name the row: answers/<id>)."""
+
+        def write() -> int:
+            with self.engine.begin() as conn:
+                entry = audit.write(conn, caller, action, outcome, **detail)
+                record_usage(conn, usages, user_id=caller.user_id, answer_id=entry)
+            return entry
+
         try:
-            return await asyncio.to_thread(
-                audit.record, self.engine, caller, action, outcome, **detail
-            )
+            return await asyncio.to_thread(write)
         except Exception:  # an unwritable audit table must not hide the answer or the error
             log.exception("could not write the audit record")
             return None
@@ -429,78 +605,3 @@ def shared() -> Assistant:
     if _shared is None:
         raise AssistantError("model_unavailable", "the assistant is not running in this process")
     return _shared
-
-
-def _events_for(node: str, change: dict[str, Any]) -> list[ChatEvent]:
-    if node == "supervisor":
-        decision = change["decision"]
-        routing = decision.model_dump(mode="json")
-        return [ChatEvent(event="route", data={"route": decision.query_type.value, **routing})]
-    events: list[ChatEvent] = []
-    for result in change.get("results", [])[-1:]:
-        if result.outcome is not None:
-            outcome = result.outcome
-            events += [
-                ChatEvent(event="sql", data={"sql": outcome.sql, "attempts": outcome.attempts}),
-                ChatEvent(event="rows", data=outcome.result.model_dump(mode="json")),
-            ]
-        if result.citations:
-            events.append(ChatEvent(event="citations", data={"citations": result.citations}))
-    if node == "finish":
-        events.append(ChatEvent(event="answer", data={"answer": change["answer"]}))
-    return events
-
-
-def _first_draft(state: dict[str, Any]) -> str | None:
-    return next((r.outcome.draft for r in state.get("results", []) if r.outcome), None)
-
-
-def _answer(
-    state: dict[str, Any], usage: UsageCallback, thread_id: str, started: float
-) -> ChatAnswer:
-    results = state.get("results", [])
-    decision = state["decision"]
-    outcome = next((r.outcome for r in results if r.outcome), None)
-    return ChatAnswer(
-        answer=state["answer"],
-        sql=outcome.sql if outcome else None,
-        rows=outcome.result.rows if outcome else [],
-        columns=outcome.result.columns if outcome else [],
-        truncated=outcome.result.truncated if outcome else False,
-        chart=suggest_chart(outcome.result) if outcome else None,
-        citations=[c for r in results for c in r.citations],
-        route=decision.query_type.value,
-        routing=decision.model_dump(mode="json"),
-        parts=[
-            PartAnswer(
-                question=r.part.text,
-                query_type=r.part.query_type.value,
-                answer=r.answer,
-                sql=r.outcome.sql if r.outcome else None,
-                citations=r.citations,
-                action=r.action,
-            )
-            for r in results
-        ],
-        attempts=outcome.attempts if outcome else 0,
-        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
-        usage=usage.total() if usage.usages else None,
-        thread_id=thread_id,
-    )
-
-
-def _usage(usage: UsageCallback) -> dict[str, Any] | None:
-    return usage.total().model_dump() if usage.usages else None
-
-
-def _failure(exc: Exception) -> tuple[str, str]:
-    """What the caller is told when answering failed outright."""
-    import httpx
-    import openai
-
-    if isinstance(exc, PrivacyViolation):
-        return "privacy_refused", "this request may only use a local model, and none is available"
-    unavailable = ProviderUnavailable | openai.APIConnectionError | openai.APITimeoutError
-    if isinstance(exc, unavailable | httpx.ConnectError):
-        return "model_unavailable", "the local model is unavailable; please try again shortly"
-    return "internal_error", "something went wrong while answering; the error was logged"

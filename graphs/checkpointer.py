@@ -43,6 +43,12 @@ async def open_checkpointer(url: str, types: Iterable[type]) -> AsyncIterator[Ba
         path = Path(parsed.database or "checkpoints.db")
         path.parent.mkdir(parents=True, exist_ok=True)
         async with aiosqlite.connect(str(path)) as conn:
+            # the operational database's durability (services/db/engines.py): WAL, synced at
+            # checkpoints rather than at every commit; a crash of the process loses nothing,
+            # a power cut at most the last turns, and a turn no longer waits for an fsync
+            # (bench api: 6 ms of a turn's 19)
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
             yield AsyncSqliteSaver(conn, serde=serde)
     else:
         raise ValueError(f"CHECKPOINT_URL must be a sqlite or postgresql URL, not {backend}")

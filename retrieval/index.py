@@ -215,8 +215,13 @@ class DocumentIndex:
         caller: Caller,
         k: int | None = None,
         filters: SearchFilters | None = None,
+        *,
+        rerank: bool = True,
     ) -> list[ScoredHit]:
+        """`rerank=False` skips the cross-encoder (the router's evidence needs the retrievers'
+        scores only, and fast)."""
         k = self.top_k if k is None else k
+        reranker = self.reranker if rerank else None
         snapshot = self._snapshot
         if k <= 0 or not snapshot.entries or not query.strip():
             return []
@@ -234,7 +239,7 @@ class DocumentIndex:
         ]
         keywords = snapshot.bm25.top(query, wide, mask)
         fused = reciprocal_rank_fusion([[p for p, _ in similar], [p for p, _ in keywords]])
-        head = fused[: max(self.rerank_pool, k) if self.reranker else k]
+        head = fused[: max(self.rerank_pool, k) if reranker else k]
         similarity = dict(similar)
         missing = [int(snapshot.rows[p]) for p, _ in head if p not in similarity]
         for row, stored in self.store.vectors(missing).items():
@@ -249,8 +254,8 @@ class DocumentIndex:
             )
             for p, score in head
         ]
-        if self.reranker is not None and hits:
-            logits = self.reranker.score(query, [passage_text(h.chunk) for h in hits])
+        if reranker is not None and hits:
+            logits = reranker.score(query, [passage_text(h.chunk) for h in hits])
             for hit, logit in zip(hits, logits, strict=True):
                 hit.rerank_score = float(logit)
             hits.sort(key=lambda h: -(h.rerank_score or 0.0))

@@ -35,6 +35,28 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
 
 
+def mentioned_tables(catalog: Catalog, question: str) -> set[str]:
+    """Tables whose name, or one of whose listed values, the question spells out.
+
+    >>> from services.catalog import ColumnInfo
+    >>> orders = TableInfo(name="orders", columns=[
+    ...     ColumnInfo(name="status", type="TEXT", values=["filled", "open"])])
+    >>> sorted(mentioned_tables(Catalog(tables=[orders]), "Which got filled?"))
+    ['orders']
+    """
+    words = _words(question)
+    lowered = question.lower()
+    found = set()
+    for table in catalog.tables:
+        singular = table.name.lower().rstrip("s")
+        if singular in words or table.name.lower() in words:
+            found.add(table.name)
+        for column in table.columns:
+            if any(len(v) > 2 and v.lower() in lowered for v in column.values):
+                found.add(table.name)
+    return found
+
+
 class SchemaLinker:
     def __init__(
         self, embedder: Embedder, catalog: Catalog, *, top_k: int = 4, min_tables: int = 6
@@ -57,18 +79,7 @@ class SchemaLinker:
         return chosen | self._bridges(chosen)
 
     def _mentioned(self, question: str) -> set[str]:
-        """Tables whose name, or one of whose listed values, the question spells out."""
-        words = _words(question)
-        lowered = question.lower()
-        found = set()
-        for table in self.catalog.tables:
-            singular = table.name.lower().rstrip("s")
-            if singular in words or table.name.lower() in words:
-                found.add(table.name)
-            for column in table.columns:
-                if any(len(v) > 2 and v.lower() in lowered for v in column.values):
-                    found.add(table.name)
-        return found
+        return mentioned_tables(self.catalog, question)
 
     def _bridges(self, chosen: set[str]) -> set[str]:
         """Tables that connect two chosen ones through foreign keys (one hop)."""

@@ -4,31 +4,39 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
+from services import clock
 from services.db.models import AuditLog
 from services.identity import Caller
 
 log = logging.getLogger("audit")
+_INSERT = insert(AuditLog)
 
 
 def record(engine: Engine, caller: Caller, action: str, outcome: str, **detail: Any) -> int:
-    """Write one audit row and return its id."""
-    log.info("%s %s user=%s role=%s", action, outcome, caller.user_id, caller.role)
+    """Write one audit row in a transaction of its own and return its id."""
     with engine.begin() as conn:
-        return conn.execute(
-            insert(AuditLog).values(
-                occurred_at=datetime.now(UTC).replace(tzinfo=None),
-                actor_user_id=caller.user_id,
-                actor_role=caller.role.value,
-                action=action,
-                outcome=outcome,
-                detail=json.dumps(detail, default=str),
-            )
-        ).inserted_primary_key[0]
+        return write(conn, caller, action, outcome, **detail)
+
+
+def write(conn: Connection, caller: Caller, action: str, outcome: str, **detail: Any) -> int:
+    """Write one audit row on the caller's connection (no commit), beside what else that
+    transaction records, and return its id."""
+    log.info("%s %s user=%s role=%s", action, outcome, caller.user_id, caller.role)
+    row = {
+        "occurred_at": clock.utcnow(),
+        "actor_user_id": caller.user_id,
+        "actor_role": caller.role.value,
+        "action": action,
+        "outcome": outcome,
+        "detail": json.dumps(detail, default=str),
+    }
+    # the values as parameters of one constant statement: SQLAlchemy compiles it once, where
+    # `.values(...)` would build and key a new statement for every row (every chat turn)
+    return conn.execute(_INSERT, row).inserted_primary_key[0]
 
 
 def find(engine: Engine, entry_id: int) -> dict[str, Any] | None:

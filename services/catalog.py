@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 from sqlalchemy import Connection, Engine, Inspector, MetaData, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeEngine
@@ -48,7 +48,11 @@ class TableInfo(BaseModel):
 
 
 class Catalog(BaseModel):
+    """A catalog is not changed once built (`without` makes another), so what is written
+    from it for every question is written once."""
+
     tables: list[TableInfo]
+    _ddl: dict[frozenset[str] | None, str] = PrivateAttr(default_factory=dict)
 
     def without(self, names: set[str]) -> Catalog:
         return Catalog(tables=[t for t in self.tables if t.name not in names])
@@ -84,6 +88,12 @@ class Catalog(BaseModel):
           state TEXT -- e.g. 'Hawaii', 'Ohio'
         );
         """
+        key = None if only is None else frozenset(only)
+        if (text := self._ddl.get(key)) is None:
+            text = self._ddl[key] = self._write_ddl(only)
+        return text
+
+    def _write_ddl(self, only: set[str] | None) -> str:
         blocks = []
         for table in self.tables:
             if only is not None and table.name not in only:

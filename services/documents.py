@@ -8,11 +8,12 @@ seen with a new version but old chunks, or with chunks but no version.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from services import clock
 from services.db.models import Document, DocumentChunk, DocumentVersion
 from services.errors import AssistantError
 
@@ -91,7 +92,7 @@ def chunk_id(document_id: int, version: int, ordinal: int) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return clock.utcnow()
 
 
 def _join(values: Iterable[object]) -> str:

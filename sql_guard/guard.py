@@ -1,9 +1,12 @@
 """The one entry point: check a statement, and rewrite it when it passes.
 
-`check` parses the SQL with SQLGlot in its dialect, insists on exactly one statement, normalises
+`check` parses the SQL with SQLGlot in its dialect, insists on exactly one statement, expands the
+names a semantic model declares (`services.semantic.expand`: `FROM open_orders`, a measure used
+as a column) into SQL over base tables, normalises
 its identifiers the way that dialect's engine resolves them, runs the rules (`sql_guard.rules`)
-stage by stage, and only then rewrites the tree: each owned table scoped to the caller's rows
-(for customers), an outer LIMIT, and the SQL generated for the replica's dialect, without
+stage by stage, and only then rewrites the tree: the database's clock read as the platform's
+(`sql_guard.clock_pin`), each owned table scoped to the caller's rows (for customers), an outer
+LIMIT, and the SQL generated for the replica's dialect, without
 comments. Whatever goes wrong inside the guard refuses the query.
 
 >>> from services.identity import Caller, Role
@@ -22,11 +25,15 @@ from __future__ import annotations
 
 import logging
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
 
+from services import clock
 from services.identity import Caller
+from services.semantic.expand import expand
+from services.semantic.model import SemanticModel
+from sql_guard.clock_pin import pin_clock
+from sql_guard.parsing import statements as parse_statements
 from sql_guard.policy import Policy
 from sql_guard.rewrite import cap_limit, scope_rows
 from sql_guard.rules import STAGES, Subject
@@ -45,9 +52,11 @@ def check(
     caller: Caller,
     dialect: str = "sqlite",
     target_dialect: str | None = None,
+    semantic: SemanticModel | None = None,
 ) -> Verdict:
     """Decide whether `sql` (written in `dialect`) may run for `caller`, and return the SQL to
-    run on the replica (in `target_dialect`, by default the same)."""
+    run on the replica (in `target_dialect`, by default the same). With `semantic`, the names
+    it declares are expanded first, so every rule and the row scoping see base tables."""
     target = target_dialect or dialect
     if dialect not in DIALECTS or target not in DIALECTS:
         return _reject("unknown_dialect", f"dialect must be one of {', '.join(DIALECTS)}")
@@ -56,7 +65,7 @@ def check(
     if len(sql) > MAX_SQL_CHARS:
         return _reject("too_long", f"a query may be at most {MAX_SQL_CHARS} characters long")
     try:
-        statements = sqlglot.parse(sql, read=dialect)
+        statements = parse_statements(sql, dialect)
     except (ParseError, TokenError) as exc:
         return _reject("parse_error", f"not valid {dialect} SQL: {_first_line(exc)}")
     except RecursionError:
@@ -70,8 +79,17 @@ def check(
         return _reject("statement_count", f"expected exactly one statement, got {len(statements)}")
     if any(s.comments for s in trailing):
         return _reject("comment", "comments are not allowed in a query; remove them")
+    tree = statements[0]
+    if semantic is not None:
+        try:
+            tree = expand(tree, semantic, dialect)
+        except Exception as exc:  # noqa: BLE001 - a definition that does not expand refuses
+            log.warning("semantic expansion failed on %.500r: %s", sql, exc)
+            return _reject(
+                "semantic_error", f"the semantic model's names could not be expanded: {exc}"
+            )
     try:
-        return _check_tree(statements[0], policy, caller, dialect, target)
+        return _check_tree(tree, policy, caller, dialect, target)
     except Exception:  # noqa: BLE001 - a guard that fails must refuse, never let through
         log.exception("the SQL guard failed on %.500r", sql)
         return _reject("guard_error", "the query could not be checked, so it may not run")
@@ -87,6 +105,7 @@ def _check_tree(
             return Verdict(allowed=False, reasons=list(dict.fromkeys(reasons)))
     real = subject.tables.real
     tables = sorted({t.name for t in real})
+    pin_clock(tree, clock.utcnow(), target)
     if caller.is_scoped:
         scope_rows(tree, subject.catalog.owners, caller.user_id, real)
     tree = cap_limit(tree, policy.max_rows)

@@ -60,9 +60,21 @@ Schema = dict[str, dict[str, str]]  # SQLGlot's mapping format: {table: {column:
 
 # The platform's own records: who did what (audit_log) and the SQL agent's memory of verified
 # examples (sql_examples, whose SQL and questions come from every user). Admins only.
-ADMIN_ONLY_TABLES = frozenset({"audit_log", "sql_examples", "document_versions", "document_chunks"})
-# Tables without an owner that customers may read: the market's prices are everyone's.
-PUBLIC_TABLES = frozenset({"market_prices"})
+ADMIN_ONLY_TABLES = frozenset(
+    {
+        "audit_log",
+        "sql_examples",
+        "sql_example_reviews",  # customers' confirmations waiting for staff (services/sql_examples)
+        "document_versions",
+        "document_chunks",
+        "outbox_events",  # domain events on their way to the bus (services/events)
+        "processed_events",
+        "api_keys",  # credentials of other systems (services/auth)
+        "user_passwords",  # the chat UI's sign-in passwords, hashed (services/auth)
+    }
+)
+# Tables without an owner that customers may read: market data and the instrument list.
+PUBLIC_TABLES = frozenset({"market_prices", "quotes", "price_bars", "instruments"})
 
 
 class Policy(BaseModel):
@@ -152,13 +164,19 @@ def policy_from_metadata(metadata: MetaData, max_rows: int = 200) -> Policy:
         ]
         if marked:
             sensitive[table.name] = marked
-    customer_tables = sorted(set(owners) | (PUBLIC_TABLES & set(tables)))
+    # an admin-only table with a user_id (a user's API keys, password) is not the user's to read
+    customer_tables = sorted((set(owners) - ADMIN_ONLY_TABLES) | (PUBLIC_TABLES & set(tables)))
     staff_tables = sorted(set(tables) - ADMIN_ONLY_TABLES)
     return Policy(
         tables=tables,
         owner_columns=owners,
         sensitive_columns=sensitive,
-        role_tables={Role.CUSTOMER: customer_tables, Role.SUPPORT: staff_tables},
+        # another system (Role.SERVICE) sees what support sees, personal data masked
+        role_tables={
+            Role.CUSTOMER: customer_tables,
+            Role.SUPPORT: staff_tables,
+            Role.SERVICE: staff_tables,
+        },
         max_rows=max_rows,
     )
 
@@ -173,8 +191,8 @@ def platform_policy(max_rows: int = 200) -> Policy:
     ['date_of_birth', 'email', 'full_name', 'phone']
     >>> [t for t in ("audit_log", "sql_examples") if t in policy.tables_for(Role.SUPPORT)]
     []
-    >>> sorted(ADMIN_ONLY_TABLES <= policy.tables_for(role) for role in Role)
-    [False, False, True]
+    >>> [role.value for role in Role if ADMIN_ONLY_TABLES <= policy.tables_for(role)]
+    ['admin']
     """
     from services.db.models import Base
 

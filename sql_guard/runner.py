@@ -18,6 +18,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from services.telemetry import span
+
 
 class Column(BaseModel):
     name: str
@@ -42,6 +44,17 @@ class ReplicaRunner:
         self.timeout_s = timeout_s
 
     def run(self, sql: str) -> QueryResult:
+        """The rows, in a span naming the database and how many rows came back (not the SQL,
+        whose literals may be personal data)."""
+        system = self.engine.dialect.name
+        with span("sql.execute", {"db.system.name": system, "db.operation.name": "SELECT"}) as s:
+            result = self._run(sql)
+            s.set_attributes(
+                {"db.response.returned_rows": len(result.rows), "sql.truncated": result.truncated}
+            )
+        return result
+
+    def _run(self, sql: str) -> QueryResult:
         started = time.perf_counter()
         deadline = started + self.timeout_s
         try:

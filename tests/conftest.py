@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import sqlite3
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from langchain_core.messages import BaseMessage
 
 from agents.sql_agent import SqlAgent
 from cli.setup import build_demo_data
 from graphs.assistant import Assistant
+from services import clock
 from services.catalog import Catalog, catalog_from_engine, catalog_from_metadata
 from services.db.engines import make_engine
 from services.db.models import Base
@@ -23,18 +28,92 @@ from services.settings import Settings
 from sql_guard.policy import platform_policy
 from sql_guard.runner import ReplicaRunner
 
-AS_OF = date.today()
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`TRADING_ASSIST_TODAY=YYYY-MM-DD pytest` runs the whole suite on that day (the clock
+    keeps ticking from its start), so a rule that only holds on some weekdays shows itself."""
+    if day := os.environ.get("TRADING_ASSIST_TODAY"):
+        traveller = time_machine.travel(datetime.combine(date.fromisoformat(day), time(9, 30)))
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test` runs the suite on two workers (`-n 2 --dist loadgroup`). The tests of the
+    real model run one after another on one of them: two at once would each get half the
+    cores and wait on the other. Everything else is spread over both."""
+    for item in items:
+        if item.get_closest_marker("model"):
+            item.add_marker(pytest.mark.xdist_group("model"))
 
 
 def make_settings(var_dir: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, var_dir=var_dir, **overrides)
 
 
+def copy_var_dir(source: Path, target: Path) -> Path:
+    """A private copy of a var folder while its databases are open in this process.
+
+    SQLite files are copied through SQLite's backup API, never as plain files: opening and
+    closing a database file outside SQLite drops the POSIX locks this process holds on it
+    (they are per process, not per descriptor), and a write racing that corrupts it."""
+
+    def databases(folder: str, names: list[str]) -> set[str]:
+        return {n for n in names if n.endswith((".db", ".db-wal", ".db-shm"))}
+
+    shutil.copytree(source, target, ignore=databases)
+    for database in source.rglob("*.db"):
+        copy_database(database, target / database.relative_to(source))
+    return target
+
+
+def private_copy(settings: Settings, var: Path) -> Settings:
+    """`settings` on a copy of its var folder: what a test adds (documents, orders, threads)
+    stays out of the shared demo data."""
+    copy_var_dir(settings.var_dir, var)
+    database = var / "trading_assist.db"
+    return settings.model_copy(
+        update={
+            "var_dir": var,
+            "database_url": f"sqlite:///{database}",
+            "read_replica_url": f"sqlite:///file:{database}?mode=ro&uri=true",
+            "checkpoint_url": f"sqlite:///{var / 'checkpoints.db'}",
+            "blob_storage_url": f"file://{var / 'blobs'}",
+        }
+    )
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """One SQLite database copied through SQLite (see `copy_var_dir`)."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
 @pytest.fixture(scope="session")
-def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
+    """The demo data built once, and a copy of its database as built. Servers started on the
+    shared settings run the platform's jobs on it (KYC expiry moves lapsed approvals), so a
+    test about the data as generated, such as the golden sets', reads the copy."""
     settings = make_settings(tmp_path_factory.mktemp("var"))
-    build_demo_data(settings, seed=7, users=120, as_of=AS_OF)
-    return settings
+    build_demo_data(settings, seed=7, users=120, as_of=clock.today())
+    as_built = tmp_path_factory.mktemp("as_built") / "trading_assist.db"
+    copy_database(settings.var_dir / "trading_assist.db", as_built)
+    return settings, as_built
+
+
+@pytest.fixture(scope="session")
+def demo_settings(demo_build: tuple[Settings, Path]) -> Settings:
+    return demo_build[0]
+
+
+@pytest.fixture(scope="session")
+def demo_database_as_built(demo_build: tuple[Settings, Path]) -> Path:
+    return demo_build[1]
 
 
 @pytest.fixture(scope="session")

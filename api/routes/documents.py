@@ -9,11 +9,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from api.deps import CallerDep, DocumentsDep
+from api.deps import DocumentReader, DocumentsDep, DocumentWriter
 from retrieval.chunks import Visibility
 from retrieval.ingest import IngestRequest, IngestResult, IngestStatus, parse_access
 from retrieval.library import Deleted, DocumentInfo
 from services.documents import DocumentError
+from services.ids import RowId
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -44,7 +45,7 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
 )
 async def upload(
     response: Response,
-    caller: CallerDep,
+    caller: DocumentWriter,
     library: DocumentsDep,
     file: Annotated[UploadFile, File(description="PDF, DOCX, HTML, Markdown, text or image.")],
     title: Annotated[str | None, Form(max_length=200)] = None,
@@ -74,7 +75,7 @@ async def upload(
 
 
 @router.get("", response_model=list[DocumentInfo], summary="The documents you may read")
-async def list_documents(caller: CallerDep, library: DocumentsDep) -> list[DocumentInfo]:
+async def list_documents(caller: DocumentReader, library: DocumentsDep) -> list[DocumentInfo]:
     records = await asyncio.to_thread(library.visible, caller)
     return [DocumentInfo.of(record, caller) for record in records]
 
@@ -84,5 +85,7 @@ async def list_documents(caller: CallerDep, library: DocumentsDep) -> list[Docum
     response_model=Deleted,
     summary="Delete a document with its versions, passages and files (admins)",
 )
-async def delete_document(document_id: int, caller: CallerDep, library: DocumentsDep) -> Deleted:
+async def delete_document(
+    document_id: RowId, caller: DocumentWriter, library: DocumentsDep
+) -> Deleted:
     return await asyncio.to_thread(library.delete, document_id, caller)

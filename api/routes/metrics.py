@@ -1,10 +1,12 @@
-"""Prometheus metrics: per-provider model calls, failures, tokens and cost of this process."""
+"""Prometheus metrics of this process: per-provider model calls, failures, tokens and cost, and
+HTTP requests counted and timed per route and status (api/request_metrics.py)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
+from api.deps import AdminCaller
 from services.llm.metrics import PROCESS_METRICS, MetricsSnapshot, ProviderCounters
 
 router = APIRouter(tags=["health"])
@@ -32,6 +34,8 @@ def render(snapshot: MetricsSnapshot) -> str:
     return "\n".join(lines) + "\n"
 
 
-@router.get("/metrics", response_class=PlainTextResponse, summary="Model usage, for Prometheus")
-def metrics() -> str:
-    return render(PROCESS_METRICS.snapshot())
+@router.get(
+    "/metrics", response_class=PlainTextResponse, summary="Model usage and requests, for Prometheus"
+)
+def metrics(request: Request, _caller: AdminCaller) -> str:
+    return render(PROCESS_METRICS.snapshot()) + request.app.state.http_metrics.render()

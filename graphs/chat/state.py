@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agents.actions.pending import PendingAction
+from agents.actions.planner import ToolCall
 from agents.followup import Turn
 from agents.router import RequestPart, RouteDecision
 from agents.sql_agent import SqlOutcome
@@ -29,17 +31,27 @@ class PartResult(BaseModel):
     answer: str
     outcome: SqlOutcome | None = None
     citations: list[dict[str, Any]] = Field(default_factory=list)
-    action: dict[str, Any] | None = None
+    action: dict[str, Any] | None = Field(
+        None, description="The tool call made (tool, arguments, output), when one was."
+    )
 
 
 class ChatState(BaseModel):
     question: str
+    tool_call: ToolCall | None = Field(
+        None,
+        description="A tool call another system made directly (REST, MCP): the turn runs it "
+        "as the action agent would have planned it, confirmation included.",
+    )
     history: list[Turn] = Field(default_factory=list)
     decision: RouteDecision | None = None
     plan: list[RequestPart] = Field(default_factory=list)
     results: list[PartResult] = Field(default_factory=list)
     steps: int = 0
     budget_exceeded: bool = False
+    pending: PendingAction | None = Field(
+        None, description="A write waiting for the person's yes (the graph pauses on it)."
+    )
     answer: str | None = None
 
 

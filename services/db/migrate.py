@@ -19,11 +19,34 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the database to the latest revision on the given engine's connection."""
+    """Bring the database to the latest revision on the given engine's connection.
+
+    On SQLite, a migration that changes a table others refer to rebuilds it (copy, drop,
+    rename); with foreign keys enforced the drop would fail on a database with data, so they
+    are off for the migration (SQLite only honours that outside a transaction) and every
+    reference is checked before the migration commits."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # ends SQLAlchemy's autobegun block; SQLite began nothing
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite:
+                    _check_references(connection)
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def _check_references(connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration left rows referring to nothing: {broken[:5]}")
 
 
 def is_current(engine: Engine) -> bool:

@@ -14,8 +14,9 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Connection, Engine, Integer, Table, delete, insert, text
 
+from services import clock
 from services.db import models as m
 from services.demo_data.market import CRYPTO, Bar, load_bars
 
@@ -113,6 +114,7 @@ class DemoDataBuilder:
 
     def build(self) -> dict[str, list[dict]]:
         self._market()
+        self._instruments()
         for user_no in range(1, self.n_users + 1):
             self._user(user_no)
         return self.rows
@@ -153,6 +155,17 @@ class DemoDataBuilder:
                 low=bar.low,
                 close=bar.close,
                 volume=bar.volume,
+            )
+
+    def _instruments(self) -> None:
+        """Every priced symbol is listed and tradable; draws nothing from the random stream."""
+        for symbol in sorted({symbol for symbol, _ in self.prices}):
+            self._add(
+                "instruments",
+                symbol=symbol,
+                asset_class="crypto" if symbol in CRYPTO else "equity",
+                tradable=True,
+                currency="USD",
             )
 
     def _user(self, user_no: int) -> None:
@@ -211,12 +224,21 @@ class DemoDataBuilder:
             )
             if status == "rejected"
             else None,
-            expires_at=(reviewed + timedelta(days=730))
+            expires_at=self._approval_expiry(user_id, reviewed, now)
             if status == "approved" and reviewed
             else (now - timedelta(days=rng.randrange(1, 200)))
             if status == "expired"
             else None,
         )
+
+    def _approval_expiry(self, user_id: int, reviewed: datetime, now: datetime) -> datetime:
+        """Two years after the review; about one approval in eight has lapsed already and waits
+        for the expiry job. Drawn from a stream of its own, so how many have lapsed does not
+        depend on the build day, nor does it shift the user's other draws."""
+        lapse = random.Random(f"{self.seed}/kyc-lapse/{user_id}")
+        if lapse.random() < 0.125:
+            return now - timedelta(days=lapse.randrange(1, 60), hours=lapse.randrange(24))
+        return reviewed + timedelta(days=730)
 
     def _subscription(self, user_id: int, created: datetime, now: datetime) -> None:
         rng = self.rng
@@ -449,6 +471,21 @@ def seed_examples(when: datetime | None) -> list[dict]:
     ]
 
 
+def _advance_sequences(conn: Connection, tables: list[Table]) -> None:
+    """Rows were loaded with explicit ids, which PostgreSQL's id sequences do not see: move
+    each past its table's largest id, or the next row a service inserts collides with row 1."""
+    for table in tables:
+        key = table.c.get("id")
+        if key is None or not isinstance(key.type, Integer) or not key.autoincrement:
+            continue
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM {table.name}"
+            )
+        )
+
+
 def load_demo_data(
     engine: Engine,
     *,
@@ -459,7 +496,7 @@ def load_demo_data(
     documents: list[dict] | None = None,
 ) -> DemoSummary:
     """Replace the demo tables' contents in one transaction: all new rows or none."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     rows = DemoDataBuilder(seed, as_of, users, market_sample).build()
     rows["documents"] = documents or []
     rows["sql_examples"] = seed_examples(datetime.combine(as_of, time(0)))
@@ -482,6 +519,8 @@ def load_demo_data(
             batch = rows.get(table.name, [])
             for start in range(0, len(batch), 5000):
                 conn.execute(insert(table), batch[start : start + 5000])
+        if conn.dialect.name == "postgresql":
+            _advance_sequences(conn, tables)
     return DemoSummary(
         seed=seed, as_of=as_of, rows={t.name: len(rows.get(t.name, [])) for t in tables}
     )

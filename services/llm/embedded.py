@@ -34,11 +34,12 @@ class EmbeddedLlamaServer:
         threads: int,
         context_tokens: int,
         alias: str,
-        slots: int = 2,
+        slots: int = 4,
         slot_dir: Path | None = None,
     ):
-        """`slots` prompts stay cached side by side (each with `context_tokens`): the SQL
-        prompt's long schema prefix is not evicted by the short answer-writing prompt.
+        """`slots` prompts stay cached side by side (each with `context_tokens`): the staff
+        and the customer SQL prompts' long schema prefixes and the tool list of a request to
+        act are not evicted by the short answer-writing prompt.
         `slot_dir` is where processed prompts are saved to disk and restored from."""
         self.model_file = model_file
         self.slots = slots

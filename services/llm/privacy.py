@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from services import clock
 from services.llm.errors import PrivacyViolation
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class PrivacyRefusal(BaseModel):
     model: str
     sensitivity: str
     where: str = Field(description="'handle' (asked for a model) or 'call' (a call was made)")
-    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    occurred_at: datetime = Field(default_factory=clock.now)
 
 
 AuditHook = Callable[[PrivacyRefusal], None]

@@ -49,6 +49,7 @@ from langchain_core.language_models.chat_models import BaseChatModel, LangSmithP
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, BaseMessageChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, ensure_config
+from opentelemetry.trace import Span, SpanKind
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.llm.breaker import CircuitBreaker
@@ -56,6 +57,7 @@ from services.llm.errors import ProviderUnavailable
 from services.llm.metrics import PROCESS_METRICS, ProviderMetrics
 from services.llm.privacy import SENSITIVITY_KEY, AuditHook, ProviderKind, guard_request
 from services.llm.usage import KIND_KEY, PROVIDER_KEY, usage_from_message
+from services.telemetry import span
 
 log = logging.getLogger(__name__)
 
@@ -271,10 +273,33 @@ class ResilientChatModel(BaseChatModel):
         message.response_metadata[PROVIDER_KEY] = self.provider
         message.response_metadata[KIND_KEY] = self.kind.value
 
-    def _after_success(self, message: BaseMessage, started: float) -> None:
+    def _after_success(self, message: BaseMessage, started: float, traced: Span) -> None:
         self.breaker.record_success()
         usage = usage_from_message(message, provider=self.provider, model=self.model_name)
         self.metrics.record_success(usage, time.monotonic() - started)
+        traced.set_attributes(
+            {
+                "gen_ai.response.model": usage.model,
+                "gen_ai.usage.input_tokens": usage.prompt_tokens,
+                "gen_ai.usage.output_tokens": usage.completion_tokens,
+            }
+        )
+
+    def _span(self, *, streamed: bool):
+        """One span per call, its retries included; not made current around a stream, which
+        yields to its caller between chunks."""
+        return span(
+            f"chat {self.model_name}",
+            {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": self.provider,
+                "gen_ai.request.model": self.model_name,
+                "trading_assist.provider.kind": self.kind.value,
+                "trading_assist.streamed": streamed,
+            },
+            kind=SpanKind.CLIENT,
+            current=not streamed,
+        )
 
     # -- the call paths ---------------------------------------------------------------------
 
@@ -288,20 +313,21 @@ class ResilientChatModel(BaseChatModel):
         self._check_privacy(run_manager)
         self.metrics.record_call(self.provider)
         last: BaseException | None = None
-        for attempt in range(1, self.policy.max_attempts + 1):
-            self._admit(last)
-            started, settled = time.monotonic(), False
-            try:
-                message = self.inner.invoke(messages, stop=stop, **kwargs)
-                settled = True
-            except Exception as exc:
-                settled, last = True, exc
-                time.sleep(self._after_failure(exc, attempt, streamed=False))
-                continue
-            finally:
-                if not settled:
-                    self.breaker.release()
-            return self._result(message, started)
+        with self._span(streamed=False) as traced:
+            for attempt in range(1, self.policy.max_attempts + 1):
+                self._admit(last)
+                started, settled = time.monotonic(), False
+                try:
+                    message = self.inner.invoke(messages, stop=stop, **kwargs)
+                    settled = True
+                except Exception as exc:
+                    settled, last = True, exc
+                    time.sleep(self._after_failure(exc, attempt, streamed=False))
+                    continue
+                finally:
+                    if not settled:
+                        self.breaker.release()
+                return self._result(message, started, traced)
         raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
 
     async def _agenerate(
@@ -314,28 +340,29 @@ class ResilientChatModel(BaseChatModel):
         self._check_privacy(run_manager)
         self.metrics.record_call(self.provider)
         last: BaseException | None = None
-        for attempt in range(1, self.policy.max_attempts + 1):
-            self._admit(last)
-            started, settled = time.monotonic(), False
-            try:
-                async with asyncio.timeout(self.policy.timeout_s):
-                    message = await self.inner.ainvoke(messages, stop=stop, **kwargs)
-                settled = True
-            except Exception as exc:
-                settled, last = True, exc
-                await asyncio.sleep(self._after_failure(exc, attempt, streamed=False))
-                continue
-            finally:
-                if not settled:  # cancelled: no verdict on the provider
-                    self.breaker.release()
-            return self._result(message, started)
+        with self._span(streamed=False) as traced:
+            for attempt in range(1, self.policy.max_attempts + 1):
+                self._admit(last)
+                started, settled = time.monotonic(), False
+                try:
+                    async with asyncio.timeout(self.policy.timeout_s):
+                        message = await self.inner.ainvoke(messages, stop=stop, **kwargs)
+                    settled = True
+                except Exception as exc:
+                    settled, last = True, exc
+                    await asyncio.sleep(self._after_failure(exc, attempt, streamed=False))
+                    continue
+                finally:
+                    if not settled:  # cancelled: no verdict on the provider
+                        self.breaker.release()
+                return self._result(message, started, traced)
         raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
 
-    def _result(self, message: BaseMessage, started: float) -> ChatResult:
+    def _result(self, message: BaseMessage, started: float, traced: Span) -> ChatResult:
         if not isinstance(message, AIMessage):
             message = AIMessage(content=message.content)
         self._stamp(message)
-        self._after_success(message, started)
+        self._after_success(message, started, traced)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
@@ -348,28 +375,29 @@ class ResilientChatModel(BaseChatModel):
         self._check_privacy(run_manager)
         self.metrics.record_call(self.provider)
         last: BaseException | None = None
-        for attempt in range(1, self.policy.max_attempts + 1):
-            self._admit(last)
-            started, settled, whole = time.monotonic(), False, None
-            try:
-                for chunk in self.inner.stream(
-                    messages, stop=stop, **{**self.stream_kwargs, **kwargs}
-                ):
-                    piece = self._piece(chunk, first=whole is None)
-                    whole = piece.message if whole is None else whole + piece.message
-                    if run_manager:
-                        run_manager.on_llm_new_token(piece.text, chunk=piece)
-                    yield piece
-                settled = True
-            except Exception as exc:
-                settled, last = True, exc
-                time.sleep(self._after_failure(exc, attempt, streamed=whole is not None))
-                continue
-            finally:
-                if not settled:  # the caller stopped reading: no verdict on the provider
-                    self.breaker.release()
-            self._after_success(whole or AIMessageChunk(content=""), started)
-            return
+        with self._span(streamed=True) as traced:
+            for attempt in range(1, self.policy.max_attempts + 1):
+                self._admit(last)
+                started, settled, whole = time.monotonic(), False, None
+                try:
+                    for chunk in self.inner.stream(
+                        messages, stop=stop, **{**self.stream_kwargs, **kwargs}
+                    ):
+                        piece = self._piece(chunk, first=whole is None)
+                        whole = piece.message if whole is None else whole + piece.message
+                        if run_manager:
+                            run_manager.on_llm_new_token(piece.text, chunk=piece)
+                        yield piece
+                    settled = True
+                except Exception as exc:
+                    settled, last = True, exc
+                    time.sleep(self._after_failure(exc, attempt, streamed=whole is not None))
+                    continue
+                finally:
+                    if not settled:  # the caller stopped reading: no verdict on the provider
+                        self.breaker.release()
+                self._after_success(whole or AIMessageChunk(content=""), started, traced)
+                return
 
     async def _astream(
         self,
@@ -381,33 +409,36 @@ class ResilientChatModel(BaseChatModel):
         self._check_privacy(run_manager)
         self.metrics.record_call(self.provider)
         last: BaseException | None = None
-        for attempt in range(1, self.policy.max_attempts + 1):
-            self._admit(last)
-            started, settled, whole = time.monotonic(), False, None
-            chunks = self.inner.astream(messages, stop=stop, **{**self.stream_kwargs, **kwargs})
-            try:
-                async with aclosing(chunks):
-                    while True:
-                        try:
-                            async with asyncio.timeout(self.policy.timeout_s):
-                                chunk = await anext(chunks)
-                        except StopAsyncIteration:
-                            break
-                        piece = self._piece(chunk, first=whole is None)
-                        whole = piece.message if whole is None else whole + piece.message
-                        if run_manager:
-                            await run_manager.on_llm_new_token(piece.text, chunk=piece)
-                        yield piece
-                settled = True
-            except Exception as exc:
-                settled, last = True, exc
-                await asyncio.sleep(self._after_failure(exc, attempt, streamed=whole is not None))
-                continue
-            finally:
-                if not settled:  # cancelled, or the caller stopped reading
-                    self.breaker.release()
-            self._after_success(whole or AIMessageChunk(content=""), started)
-            return
+        with self._span(streamed=True) as traced:
+            for attempt in range(1, self.policy.max_attempts + 1):
+                self._admit(last)
+                started, settled, whole = time.monotonic(), False, None
+                chunks = self.inner.astream(messages, stop=stop, **{**self.stream_kwargs, **kwargs})
+                try:
+                    async with aclosing(chunks):
+                        while True:
+                            try:
+                                async with asyncio.timeout(self.policy.timeout_s):
+                                    chunk = await anext(chunks)
+                            except StopAsyncIteration:
+                                break
+                            piece = self._piece(chunk, first=whole is None)
+                            whole = piece.message if whole is None else whole + piece.message
+                            if run_manager:
+                                await run_manager.on_llm_new_token(piece.text, chunk=piece)
+                            yield piece
+                    settled = True
+                except Exception as exc:
+                    settled, last = True, exc
+                    await asyncio.sleep(
+                        self._after_failure(exc, attempt, streamed=whole is not None)
+                    )
+                    continue
+                finally:
+                    if not settled:  # cancelled, or the caller stopped reading
+                        self.breaker.release()
+                self._after_success(whole or AIMessageChunk(content=""), started, traced)
+                return
 
     def _piece(self, chunk: BaseMessageChunk, *, first: bool) -> ChatGenerationChunk:
         message = chunk if isinstance(chunk, AIMessageChunk) else AIMessageChunk(chunk.content)

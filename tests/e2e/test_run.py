@@ -43,6 +43,14 @@ def _start(var_dir, port) -> subprocess.Popen:
     raise AssertionError("run did not become healthy")
 
 
+def _wait_ready(base: str) -> None:
+    """Until /readyz answers 200: the model's warm-up is done."""
+    deadline = time.monotonic() + 300
+    while httpx.get(f"{base}/readyz", timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "the platform did not become ready"
+        time.sleep(1)
+
+
 def _stop(process: subprocess.Popen) -> str:
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
@@ -63,6 +71,7 @@ def test_run_serves_api_ui_and_answers(tmp_path):
         assert response.status_code == 200
         body = response.json()
         assert {"answer", "sql", "rows"} <= body.keys()
+        _wait_ready(base)  # the URLs are printed once the platform is ready
     finally:
         stderr = _stop(process)
     assert "demo data loaded" in stderr and f"{base}/chat" in stderr and "stopped" in stderr
@@ -70,6 +79,7 @@ def test_run_serves_api_ui_and_answers(tmp_path):
         assert body["rows"] == [[conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]]]
 
     process = _start(tmp_path, port)
+    _wait_ready(base)  # Ctrl-C during the warm-up waits for the model's prompt in progress
     stderr = _stop(process)
     # the second start reuses the data it made (a start-up time compared with the first was
     # flaky on a shared host: speed belongs to the benchmarks)

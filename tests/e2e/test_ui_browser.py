@@ -1,6 +1,6 @@
 """The chat UI in a real browser (Debian's Chromium, driven by Playwright) against
-`trading-assist run` with the real model: a greeting, then a data question answered with its
-SQL step, then a follow-up in the same conversation."""
+`trading-assist run` with the real model, signed in as an administrator: a greeting, then a
+data question answered with its SQL step; a file attached in the chat becomes a document."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import sqlite3
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
-from tests.e2e.test_run import _free_port, _start, _stop
+from tests.e2e.test_run import _free_port, _start, _stop, _wait_ready
+from tests.e2e.ui_sign_in import send, signed_in, with_password
 
 pytestmark = pytest.mark.model
 CHROMIUM = "/usr/bin/chromium"
@@ -22,9 +23,11 @@ MODEL_ANSWER_MS = 240_000  # a first answer from the model on two cores
 def platform(tmp_path_factory):
     var_dir = tmp_path_factory.mktemp("ui")
     port = _free_port()
-    process = _start(var_dir, port)
+    process = _start(var_dir, port)  # healthy once the demo data is loaded
+    base = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{port}", var_dir
+        _wait_ready(base)  # the model warm: MODEL_ANSWER_MS is for an answer, not a warm-up
+        yield base, var_dir, with_password(var_dir, "admin")
     finally:
         _stop(process)
 
@@ -38,22 +41,15 @@ def page(platform):
         browser.close()
 
 
-def _send(page: Page, text: str) -> None:
-    box = page.locator("#chat-input")
-    box.click()
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
-
-
 def test_chat_in_a_browser(platform, page):
-    base, var_dir = platform
-    page.goto(f"{base}/chat")
-    expect(page.get_by_text("Ask me about accounts")).to_be_visible()
+    base, var_dir, email = platform
+    signed_in(page, base, email)
+    expect(page.get_by_text("Welcome to Trading AI Assist, administrator")).to_be_visible()
 
-    _send(page, "hello")
+    send(page, "hello")
     expect(page.get_by_text(re.compile("How many open orders do I have"))).to_be_visible()
 
-    _send(page, "How many users are there?")
+    send(page, "How many users are there?")
     with sqlite3.connect(var_dir / "trading_assist.db") as conn:
         users = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
     expect(page.get_by_text(re.compile(rf"\b{users}\b")).last).to_be_visible(
@@ -63,18 +59,26 @@ def test_chat_in_a_browser(platform, page):
 
 
 def test_a_file_attached_in_the_chat_becomes_a_document(platform, page, tmp_path):
-    base, _ = platform
+    base, _, email = platform
     note = tmp_path / "desk_note.md"
     note.write_text(
         "# Desk note\n\n## Friday cut-off\n\nOrders for the Friday auction close at 15:45.\n"
     )
-    page.goto(f"{base}/chat")
-    expect(page.get_by_text("Ask me about accounts")).to_be_visible()
-    page.locator("input[type=file]").first.set_input_files(note)
+    signed_in(page, base, email)
+    # the file is sent as soon as it is chosen; a message sent before the upload has finished
+    # goes without it
+    with page.expect_response(_upload, timeout=60_000) as upload:
+        page.locator("input[type=file]").first.set_input_files(note)
+    assert upload.value.ok
     expect(page.get_by_text("desk_note.md").first).to_be_visible()
-    _send(page, "hello")
+    send(page, "hello")
     expect(page.get_by_text(re.compile(r"desk_note\.md: added \(document \d+"))).to_be_visible(
         timeout=60_000
     )
     listed = httpx.get(f"{base}/v1/documents", timeout=30).json()
     assert "Desk note" in [d["title"] for d in listed]
+
+
+def _upload(response) -> bool:
+    """Chainlit's answer to a file chosen in the chat."""
+    return response.request.method == "POST" and "/project/file" in response.url

@@ -43,10 +43,14 @@ async def test_docs_and_chat_ui_are_served(make_assistant):
         cors = await client.get(
             "/chat/project/settings", headers={"Origin": "https://evil.example"}
         )
+        metrics = (await client.get("/metrics")).text
     assert {"/v1/chat", "/v1/chat/stream", "/healthz"} <= spec["paths"].keys()
     assert own.status_code == 200 and own.text.startswith("0{")
     assert foreign.status_code == 400 and "not an accepted origin" in foreign.text
     assert "access-control-allow-origin" not in cors.headers
+    # the UI's requests counted under its routes' templates, not each path
+    assert 'route="/chat/project/settings",status="401"' in metrics
+    assert 'route="/chat/{full_path:path}",status="200"' in metrics
 
 
 async def test_chat_answers_with_sql_and_rows(client, demo_engine):

@@ -103,6 +103,21 @@ async def test_public_reasoning_goes_to_the_cloud_with_its_cost(hybrid, server, 
     _, outcome, detail = _last_audit(demo_engine)
     assert outcome == "ok" and detail["usage"]["cost_usd"] == pytest.approx(0.0021)
     assert detail["usage"]["prompt_tokens"] > 0
+    # the turn's model call, announced with the audit row it belongs to
+    with demo_engine.connect() as conn:
+        [(kind, data)] = conn.execute(
+            text("SELECT type, data FROM outbox_events WHERE subject = :answer"),
+            {"answer": f"answers/{answer.answer_id}"},
+        ).all()
+    assert kind == "com.tradingassist.model.usage.v1"
+    assert json.loads(data) == {
+        "provider": "openrouter",
+        "model": CLOUD_MODEL,
+        "prompt_tokens": answer.usage.prompt_tokens,
+        "completion_tokens": answer.usage.completion_tokens,
+        "cost_usd": pytest.approx(0.0021),
+        "user_id": 1,
+    }
 
 
 async def test_cloud_down_falls_back_to_local(hybrid, server):
@@ -111,6 +126,16 @@ async def test_cloud_down_falls_back_to_local(hybrid, server):
     assert answer.answer == "answered by the local model"
     assert _sides(server) == ["cloud", "local"]
     assert answer.usage.cost_usd == 0
+    # only the call that answered is counted: the failed cloud attempt reported nothing
+    with assistant.engine.connect() as conn:
+        usages = [
+            json.loads(data)
+            for (data,) in conn.execute(
+                text("SELECT data FROM outbox_events WHERE subject = :answer"),
+                {"answer": f"answers/{answer.answer_id}"},
+            )
+        ]
+    assert [(u["provider"], u["cost_usd"]) for u in usages] == [("ollama", 0.0)]
 
 
 async def test_local_down_sends_a_public_request_to_the_cloud(hybrid, server):

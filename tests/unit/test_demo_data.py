@@ -5,11 +5,12 @@ from datetime import date, datetime
 
 from sqlalchemy import text
 
-from agents.prompts import PLATFORM_NOTES
 from cli.setup import MARKET_SAMPLE
+from services import clock
 from services.db.engines import make_engine
 from services.db.migrate import upgrade
 from services.demo_data.generator import DemoDataBuilder, load_demo_data
+from services.semantic.loader import load_semantic_model
 
 
 def test_same_seed_same_data():
@@ -84,8 +85,8 @@ def test_orders_span_the_last_twelve_months(demo_engine):
             text("SELECT MIN(created_at), MAX(created_at), COUNT(*) FROM orders")
         ).one()
     assert count > 2000
-    assert (date.today() - date.fromisoformat(first[:10])).days <= 366
-    assert (date.today() - date.fromisoformat(last[:10])).days <= 3
+    assert (clock.today() - date.fromisoformat(first[:10])).days <= 366
+    assert (clock.today() - date.fromisoformat(last[:10])).days <= 3
 
 
 def test_real_market_data_is_replayed(demo_engine):
@@ -138,13 +139,15 @@ def test_a_database_without_examples_gets_the_seeds(tmp_path):
     seeds = seed_examples(datetime(2026, 1, 1))
     assert ensure_seeded(engine, seeds) == len(seeds)
     assert ensure_seeded(engine, seeds) == 0  # only once
-    assert load_examples(engine)[0] == (seeds[0]["question"], seeds[0]["sql"])
+    assert load_examples(engine)[0][1:] == (seeds[0]["question"], seeds[0]["sql"])
     engine.dispose()
 
 
-def test_timestamps_are_stored_as_the_sql_prompt_says(demo_engine):
-    """The model compares and slices timestamp text by the format the prompt's notes give."""
-    stated = re.search(r"stored as text '([^']+)'", PLATFORM_NOTES).group(1)
+def test_timestamps_are_stored_as_the_semantic_model_says(demo_engine):
+    """The model compares and slices timestamp text by the format the semantic model's
+    conventions give."""
+    (convention,) = [c.text for c in load_semantic_model().conventions if c.name == "stored_time"]
+    stated = re.search(r"as text '([^']+)'", convention).group(1)
     pattern = re.escape(stated)
     for field, digits in (("YYYY", 4), ("MM", 2), ("DD", 2), ("HH", 2), ("SS", 2), ("ffffff", 6)):
         pattern = pattern.replace(field, rf"\d{{{digits}}}")

@@ -19,11 +19,14 @@ from evals.golden import (
     DEMO_CATEGORIES,
     DEMO_SQL,
     DEMO_SQL_HOLDOUT,
+    FOLLOWUP_SQL,
+    PARAPHRASE_SQL,
+    PLAIN_SQL,
     GoldenFileError,
     GoldenQuestion,
     load_golden,
 )
-from services.settings import Settings
+from sql_guard.clock_pin import on_platform_clock
 
 EVAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "eval-data"
 DEFOG = EVAL_DATA / "defog"
@@ -34,6 +37,10 @@ THIS_YEAR = "strftime('%Y', 'now')"
 DEMO_SETS = {path.stem: (path, load_golden(path)) for path in (DEMO_SQL, DEMO_SQL_HOLDOUT)}
 DEMO_MIN_SIZE = {"demo_sql": 60, "demo_sql_holdout": 30}
 DEMO = [q for _path, questions in DEMO_SETS.values() for q in questions]
+# Sets written without reading the prompts or rules, never tuned on (issue 17).
+UNSEEN_SETS = {path.stem: load_golden(path) for path in (PLAIN_SQL, PARAPHRASE_SQL, FOLLOWUP_SQL)}
+UNSEEN_MIN_SIZE = {"plain_sql": 60, "paraphrase_sql": 90, "followup_sql": 20}
+UNSEEN = [q for questions in UNSEEN_SETS.values() for q in questions]
 
 
 def read_only(path: Path) -> sqlite3.Connection:
@@ -47,8 +54,8 @@ def all_sql(questions: list[GoldenQuestion]) -> Iterator[tuple[GoldenQuestion, s
 
 
 @pytest.fixture(scope="module")
-def demo_db(demo_settings: Settings) -> Iterator[sqlite3.Connection]:
-    conn = read_only(demo_settings.var_dir / "trading_assist.db")
+def demo_db(demo_database_as_built: Path) -> Iterator[sqlite3.Connection]:
+    conn = read_only(demo_database_as_built)
     yield conn
     conn.close()
 
@@ -107,7 +114,7 @@ def test_customer_questions_are_asked_by_customers(demo_db):
     ids=[f"{q.id}-{n}" for q in DEMO for n in range(len(q.gold_sqls))],
 )
 def test_demo_gold_sql_runs_and_answers(demo_db, question, sql):
-    rows = demo_db.execute(sql).fetchall()
+    rows = demo_db.execute(on_platform_clock(sql)).fetchall()
     assert rows, f"{question.id} returned no rows"
     assert len(rows) <= 200, f"{question.id} returns more rows than the SQL guard's cap"
     # A "this year" answer may rightly be empty in the first days of January.
@@ -115,6 +122,66 @@ def test_demo_gold_sql_runs_and_answers(demo_db, question, sql):
         assert any(value not in (None, 0) for row in rows for value in row), (
             f"{question.id}: customer {question.user_id} has no data for this question"
         )
+
+
+# -- the sets never tuned on -----------------------------------------------------------------
+@pytest.mark.parametrize("name", UNSEEN_SETS)
+def test_unseen_set_is_well_formed(name):
+    questions = UNSEEN_SETS[name]
+    assert len(questions) >= UNSEEN_MIN_SIZE[name]
+    assert {q.db for q in questions} == {"trading_assist.db"}
+    assert {q.category for q in questions} <= set(DEMO_CATEGORIES)
+    assert any(q.user_id is not None for q in questions)
+    assert any(q.user_id is None for q in questions)
+
+
+def test_unseen_sets_repeat_no_id_or_demo_question():
+    assert len({q.id for q in DEMO + UNSEEN}) == len(DEMO + UNSEEN)
+    asked = {q.question.lower() for q in DEMO}
+    assert [q.id for q in UNSEEN if q.question.lower() in asked] == []
+
+
+def test_unseen_dates_are_relative_and_customers_filter_on_themselves():
+    fixed = re.compile(r"'\d{4}-\d{2}(-\d{2})?")
+    assert [q.id for q, sql in all_sql(UNSEEN) if fixed.search(sql)] == []
+    for question, sql in all_sql([q for q in UNSEEN if q.user_id is not None]):
+        assert question.category == "customer_scoped", question.id
+        assert re.search(rf"\buser_id\s*=\s*{question.user_id}\b", sql), question.id
+        assert 11 <= question.user_id <= DEMO_USERS
+
+
+def test_paraphrases_ask_each_intent_three_ways_with_one_gold_query():
+    intents: dict[str, list[GoldenQuestion]] = {}
+    for question in UNSEEN_SETS["paraphrase_sql"]:
+        assert question.intent, question.id
+        intents.setdefault(question.intent, []).append(question)
+    assert len(intents) == 30
+    lines = [json.loads(line) for line in PARAPHRASE_SQL.read_text(encoding="utf-8").splitlines()]
+    phrasing = {line["id"]: line["phrasing"] for line in lines}
+    for name, rows in intents.items():
+        assert sorted(phrasing[q.id] for q in rows) == ["other_language", "synonym", "terse"]
+        assert len({(q.gold_sql, q.user_id) for q in rows}) == 1, name
+        assert len({q.question.lower() for q in rows}) == 3, name
+
+
+def test_followups_follow_the_question_before_them():
+    questions = UNSEEN_SETS["followup_sql"]
+    assert len(questions) == 20
+    for first, second in zip(questions[::2], questions[1::2], strict=True):
+        assert first.follows is None and second.follows == first.id
+        assert (first.user_id, first.category) == (second.user_id, second.category)
+        assert first.gold_sql != second.gold_sql
+
+
+@pytest.mark.parametrize(
+    ("question", "sql"),
+    list(all_sql(UNSEEN)),
+    ids=[f"{q.id}-{n}" for q in UNSEEN for n in range(len(q.gold_sqls))],
+)
+def test_unseen_gold_sql_runs_and_answers(demo_db, question, sql):
+    rows = demo_db.execute(on_platform_clock(sql)).fetchall()
+    assert rows, f"{question.id} returned no rows"
+    assert len(rows) <= 200, f"{question.id} returns more rows than the SQL guard's cap"
 
 
 # -- defog ----------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ async def test_missing_database_is_reported(make_assistant, tmp_path):
     assert "trading-assist demo-data" in info.value.message
 
 
-async def test_warm_up_processes_each_role_schema_once(make_assistant):
+async def test_warm_up_processes_each_role_schema_and_the_tool_list_once(make_assistant):
     assistant, model = make_assistant(replies("ok"))
     primed = []
 
@@ -169,11 +169,19 @@ async def test_warm_up_processes_each_role_schema_once(make_assistant):
 
     assistant.primer = primer
     await assistant.warm_up()
-    assert [slot for slot, _ in primed] == [0, 1]
-    staff, customer = (m for _, m in primed)
+    assert [slot for slot, _ in primed] == [0, 1, 2]
+    staff, customer, actions = (m for _, m in primed)
     assert len(staff) == 1 and "audit_log" in staff[0].content  # admins may query it
     assert "audit_log" not in customer[0].content
     assert model.calls == []  # the primer, not the chat model, was used
+
+    # the third is the very prefix a customer's request to act starts with
+    assistant.primer = None
+    model.responder = replies('{"clarify": "Which account?"}')
+    await assistant.ask("Buy 2 AAPL", assistant.caller(20))
+    sent = next(c["messages"] for c in model.calls if "place_order" in str(c["messages"][0]))
+    assert [m.content for m in actions] == [sent[0].content]
+    assert "refund_payment" not in actions[0].content  # a staff tool is not a customer's
 
 
 async def test_database_removed_after_start_is_reported(make_assistant, tmp_path):

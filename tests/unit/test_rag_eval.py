@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -23,7 +24,14 @@ from evals.rag_eval import (
     score_contexts,
     summarise,
 )
-from evals.rag_golden import DEMO_DOCS, RagGoldenError, RagGoldenQuestion, load_rag_golden
+from evals.rag_golden import (
+    DEMO_DOCS,
+    UNSEEN_DOCS,
+    UNSEEN_DOCS_DIR,
+    RagGoldenError,
+    RagGoldenQuestion,
+    load_rag_golden,
+)
 from retrieval.chunks import Chunk, DocumentAccess, Visibility
 from retrieval.index import ScoredHit
 from services.identity import Role
@@ -87,6 +95,26 @@ def test_demo_golden_set_covers_every_document_and_its_sections_exist(chunker):
     internal = [q for q in answerable if q.source == "Anti-Money Laundering Policy"]
     assert internal and all(q.role is Role.SUPPORT for q in internal)
     assert any(q.role is Role.CUSTOMER and q.source is None for q in declining)
+
+
+@pytest.mark.parametrize("chunker", ["headings", "ingest"])
+def test_unseen_golden_set_covers_its_documents_in_every_format(chunker):
+    """The unseen set's PDFs, DOCX and HTML are read through the platform's conversion; every
+    answerable question's section is a passage of its document either way."""
+    questions = load_rag_golden(UNSEEN_DOCS)
+    documents = read_documents(UNSEEN_DOCS_DIR, chunker=chunker)
+    assert {p.suffix for p in UNSEEN_DOCS_DIR.iterdir()} == {".md", ".pdf", ".docx", ".html"}
+    assert len(documents) >= 8 and len(questions) >= 60
+    chunks = [c for d in documents for c in d.chunks]
+    answerable = [q for q in questions if not q.expect_decline]
+    for q in answerable:
+        assert q.answer and q.facts, q.id
+        assert any(is_relevant(c, q) for c in chunks), f"{q.id}: no chunk in {q.section!r}"
+    assert {q.source for q in answerable} == {d.title for d in documents}
+    assert sum(q.source is None for q in questions) >= 10
+    assert sum(q.category == "data_like" for q in answerable) >= 10
+    internal = {d.title for d in documents if d.access.visibility is Visibility.INTERNAL}
+    assert all(q.role is Role.SUPPORT for q in answerable if q.source in internal)
 
 
 def test_golden_loader_reports_bad_lines(tmp_path):
@@ -173,6 +201,52 @@ def test_answers_are_scored_for_declines_citations_and_similarity():
     far = RagAgent(ScriptedChatModel(responder=replies("{}")), FixedIndex([WIRE], similarity=0.1))
     declined = asyncio.run(evaluate_answers(questions, far, [WIRE]))
     assert all(a.declined and a.reason == "no_relevant_passages" for a in declined)
+
+
+class StubAgent:
+    """Answers each question with the reply scripted for it, citing WIRE."""
+
+    def __init__(self, replies: dict[str, str]):
+        self.replies = replies
+
+    async def answer(self, text, caller):
+        reply = self.replies[text]
+        return SimpleNamespace(
+            answer=reply,
+            declined=not reply,
+            reason=None if reply else "no_relevant_passages",
+            citations=[SimpleNamespace(chunk_id=WIRE.id)] if reply else [],
+        )
+
+
+def test_answers_are_checked_for_their_facts_and_invented_figures():
+    questions = [
+        question(id="a", question="Wire fee?", source="Fee Schedule", facts=["25"]),
+        question(id="b", question="Wire fee again?", source="Fee Schedule", facts=["25"]),
+        question(id="c", question="Wire fee, third time?", source="Fee Schedule", facts=["25"]),
+        question(id="d", question="Capital of France?", source=None, category="unanswerable"),
+    ]
+    agent = StubAgent(
+        {
+            "Wire fee?": "Wires cost $25.00 [1].",
+            "Wire fee again?": "Wires cost $30, or $25.00 in 2 days [1].",  # 30 and 2: invented
+            "Wire fee, third time?": "",
+            "Capital of France?": "",
+        }
+    )
+    answers = asyncio.run(evaluate_answers(questions, agent, [WIRE]))
+    assert [a.right for a in answers] == [True, True, False, None]
+    assert [a.invented for a in answers] == [[], ["30", "2"], [], []]
+    retrieval = evaluate_retrieval(questions, FixedIndex([WIRE]), 1, lambda hits: True)
+    summary = summarise(1, retrieval, answers, questions)
+    assert summary.right == pytest.approx(2 / 3, abs=1e-4)
+    assert summary.right_and_cited == pytest.approx(2 / 3, abs=1e-4)
+    assert summary.invented_answers == 1 and summary.invented_ids == ["b"]
+    assert summary.correct_declines == 1.0
+    assert summary.by_category == {
+        "uncategorized": {"questions": 3, "right_and_cited": pytest.approx(2 / 3, abs=1e-4)},
+        "unanswerable": {"questions": 1, "declined": 1.0},
+    }
 
 
 # -- TAT-QA -----------------------------------------------------------------------------------

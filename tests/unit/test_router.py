@@ -1,5 +1,7 @@
 """The request router: labels, detectors, compound requests, explanations, the policy file and
-the caller's role. All on rules alone, or with a small deterministic fake embedder."""
+the caller's role. All on rules alone, with a small deterministic fake embedder, or with a
+fake evidence source (what the documents and the database hold; the real ones are exercised
+in tests/integration/test_evidence_routing.py)."""
 
 from __future__ import annotations
 
@@ -14,18 +16,20 @@ import pytest
 from agents.request_split import split_clauses
 from agents.router import Complexity, QueryType, RouteDecision, Router
 from agents.routing_classifier import SEED_FILE, load_examples
+from agents.routing_evidence import Evidence, EvidenceDocument
 from agents.routing_policy import RoutingPolicy, RoutingPolicyError, load_routing_policy
 from agents.routing_rules import normalise
 from agents.sensitivity import (
-    DOCUMENT_SENSITIVITY,
     TABLE_SENSITIVITY,
+    VISIBILITY_SENSITIVITY,
     find_personal_data,
     iban_valid,
     luhn_valid,
 )
 from evals.routing_eval import ROUTING_GOLDEN, load_routing_golden
+from retrieval.chunks import DocumentAccess, Visibility
+from retrieval.schema_evidence import SchemaMatch
 from services.db.models import Base
-from services.demo_data.company_docs import load_sources
 from services.identity import Caller, Role
 from services.llm.privacy import Sensitivity
 
@@ -38,6 +42,37 @@ C, INTERNAL, P = Sensitivity.CONFIDENTIAL, Sensitivity.INTERNAL, Sensitivity.PUB
 @pytest.fixture(scope="module")
 def router() -> Router:
     return Router(load_routing_policy())
+
+
+class FakeEvidence:
+    """What a small platform holds: documents keyed by a word of their passages (each
+    searched as the caller, as the index does) and tables keyed by a word of the schema."""
+
+    def __init__(self, documents: dict[str, tuple[str, Visibility]], tables: dict[str, str]):
+        self.documents = documents
+        self.tables = tables
+        self.asked: list[str] = []
+
+    def gather(self, text: str, caller: Caller) -> Evidence:
+        self.asked.append(text)
+        lowered = text.lower()
+        found = [
+            EvidenceDocument(document_id=n, title=title, visibility=visibility, similarity=0.7)
+            for n, (word, (title, visibility)) in enumerate(self.documents.items())
+            if word in lowered and _access(visibility).allows(caller)
+        ]
+        tables = [t for word, t in self.tables.items() if word in lowered]
+        schema = SchemaMatch(score=0.7 if tables else 0.2, tables=tables, nearest="x")
+        return Evidence(documents=found, schema_match=schema)
+
+
+def _access(visibility: Visibility) -> DocumentAccess:
+    return DocumentAccess(visibility=visibility, roles=frozenset({Role.ADMIN}))
+
+
+def holding(**documents: tuple[str, Visibility]) -> Router:
+    tables = {"balance": "trading_accounts", "position": "positions", "order": "orders"}
+    return Router(load_routing_policy(), evidence=FakeEvidence(documents, tables))
 
 
 def route(router: Router, question: str, caller: Caller = CUSTOMER) -> RouteDecision:
@@ -53,7 +88,7 @@ def route(router: Router, question: str, caller: Caller = CUSTOMER) -> RouteDeci
         ("Top 5 customers by deposits per country", ADMIN, ("sql", C, "moderate", "local")),
         ("What does the fee schedule charge for card deposits?", CUSTOMER, ("document", P)),
         ("What does the AML policy require for politically exposed persons?", SUPPORT,
-         ("document", INTERNAL, "simple", "local")),
+         ("document", P, "simple", "local")),  # which documents: the evidence's to say
         ("Sell 3 shares of IBM", CUSTOMER, ("action", C, "simple", "local")),
         ("Remind me when my KYC review is done", CUSTOMER, ("action", C, "moderate", "local")),
         ("good evening!", CUSTOMER, ("general", P, "simple", "local")),
@@ -147,9 +182,9 @@ def test_every_table_has_a_sensitivity_and_owned_tables_are_confidential():
     assert TABLE_SENSITIVITY["market_prices"] is P
 
 
-def test_document_sensitivity_follows_the_documents_visibility():
-    visibility = {doc.slug: doc.visibility for doc in load_sources()}
-    assert {slug: str(level) for slug, level in DOCUMENT_SENSITIVITY.items()} == visibility
+def test_every_visibility_has_a_sensitivity_and_restricted_is_confidential():
+    assert set(VISIBILITY_SENSITIVITY) == set(Visibility)
+    assert VISIBILITY_SENSITIVITY[Visibility.RESTRICTED] is C
 
 
 def test_data_question_naming_no_table_fails_closed(router):
@@ -167,9 +202,13 @@ def test_compound_request_is_split_into_parts_of_different_kinds(router):
         (QueryType.DOCUMENT, P),
     ]
     assert decision.parts[0].tables[0] == "positions"
-    assert decision.parts[1].documents == ["fee_schedule"]
     assert decision.query_type is QueryType.SQL and decision.sensitivity is C
     assert decision.complexity is Complexity.MODERATE and decision.provider == "local"
+    weighed = holding(withdrawals=("Fee Schedule", Visibility.PUBLIC)).route(
+        "What is my BTC position, and what does the fee schedule say about withdrawals?", CUSTOMER
+    )
+    assert [p.query_type for p in weighed.parts] == [QueryType.SQL, QueryType.DOCUMENT]
+    assert weighed.parts[1].documents == ["Fee Schedule"]
 
 
 def test_three_kinds_make_a_complex_request(router):
@@ -244,12 +283,72 @@ def test_a_customers_my_is_confidential_for_staff_only_records_count(router):
     assert route(router, question, SUPPORT).sensitivity is P
 
 
-def test_customer_asking_about_an_internal_document_is_told_it_is_staff_only(router):
-    decision = route(router, "What are the red flags in the AML policy?", CUSTOMER)
-    assert decision.sensitivity is INTERNAL
-    assert any("customers may not read internal documents" in r for r in decision.reasons)
+def test_documents_the_evidence_points_at_give_their_visibility():
+    router = holding(
+        flags=("AML policy", Visibility.INTERNAL), cards=("Fee Schedule", Visibility.PUBLIC)
+    )
     staff = route(router, "What are the red flags in the AML policy?", SUPPORT)
-    assert not any("customers may not" in r for r in staff.reasons)
+    assert (staff.query_type, staff.sensitivity) == (QueryType.DOCUMENT, INTERNAL)
+    assert staff.parts[0].documents == ["AML policy"]
+    assert "internal: reads AML policy (internal documents)" in staff.reasons
+    customer = route(router, "What are the red flags in the AML policy?", CUSTOMER)
+    assert customer.sensitivity is P and customer.parts[0].documents == []
+    assert route(router, "Are cards free to order?", SUPPORT).sensitivity is P
+
+
+def test_restricted_documents_make_a_part_confidential_and_keep_it_local():
+    router = holding(bonus=("Desk bonus memo", Visibility.RESTRICTED))
+    caller = Caller(role=Role.ADMIN)
+    decision = route(router, "What does the bonus memo say about the pool?", caller)
+    assert (decision.sensitivity, decision.provider) == (C, "local")
+
+
+# -- evidence --------------------------------------------------------------------------------
+def test_a_data_question_the_database_does_not_hold_goes_to_the_documents_that_do():
+    router = holding(storage=("Custody policy", Visibility.PUBLIC))
+    question = "How many client coins are in cold storage?"
+    assert route(Router(load_routing_policy()), question, SUPPORT).query_type is QueryType.SQL
+    decision = route(router, question, SUPPORT)
+    assert decision.query_type is QueryType.DOCUMENT, decision.reasons
+    assert decision.parts[0].documents == ["Custody policy"]
+    assert any("Custody policy speaks of it" in r for r in decision.reasons)
+
+
+def test_a_data_question_held_nowhere_gets_a_general_answer_never_sql():
+    decision = route(holding(), "How many client coins are in cold storage?", SUPPORT)
+    assert decision.query_type is QueryType.GENERAL and decision.parts[0].held_nowhere
+    assert any("nor do the documents" in r for r in decision.reasons)
+
+
+def test_a_data_question_the_database_holds_stays_sql():
+    decision = route(holding(), "How many open orders do I have?", CUSTOMER)
+    assert decision.query_type is QueryType.SQL and not decision.parts[0].held_nowhere
+
+
+def test_documents_that_speak_of_a_clause_without_cues_make_it_a_document_question():
+    router = holding(storage=("Custody policy", Visibility.PUBLIC))
+    decision = route(router, "cold storage share?", SUPPORT)
+    assert decision.query_type is QueryType.DOCUMENT, decision.reasons
+    assert route(Router(load_routing_policy()), "cold storage share?", SUPPORT).query_type is (
+        QueryType.GENERAL
+    )
+
+
+def test_requests_to_act_and_small_talk_keep_their_path_without_a_search():
+    evidence = FakeEvidence({"order": ("Handbook", Visibility.PUBLIC)}, {})
+    router = Router(load_routing_policy(), evidence=evidence)
+    assert route(router, "Cancel my order 42").query_type is QueryType.ACTION
+    assert route(router, "thanks!").query_type is QueryType.GENERAL
+    assert evidence.asked == []
+
+
+def test_the_evidence_thresholds_live_in_the_policy(tmp_path):
+    policy = _load(tmp_path, "evidence: {documents: 0.8, database: 0.1}\n")
+    router = Router(policy, evidence=FakeEvidence({"storage": ("Custody", Visibility.PUBLIC)}, {}))
+    decision = route(router, "How many client coins are in cold storage?", SUPPORT)
+    assert decision.query_type is QueryType.SQL  # 0.2 clears a database bar of 0.1
+    with pytest.raises(RoutingPolicyError, match="evidence.documents"):
+        _load(tmp_path, "evidence: {documents: 2}\n")
 
 
 def test_policy_rules_can_match_the_role(tmp_path):

@@ -111,7 +111,8 @@ def test_duplicate_ids_are_refused(tmp_path):
 def test_the_golden_set_covers_the_product():
     cases = load_routing_golden(ROUTING_GOLDEN)
     assert len(cases) >= 100
-    assert Counter(c.role for c in cases).keys() == set(Role)
+    # every role a person signs in with (a service is another system, routed as staff)
+    assert Counter(c.role for c in cases).keys() == set(Role) - {Role.SERVICE}
     assert all(count >= 10 for count in Counter(c.query_type for c in cases).values())
     assert len({c.query_type for c in cases}) == 5
     compound = [c for c in cases if c.parts]

@@ -36,12 +36,21 @@ def test_environment_switches_a_service(monkeypatch: pytest.MonkeyPatch, tmp_pat
         ("SQL_ROW_LIMIT", "0"),
         ("VECTOR_STORE", "pinecone"),
         ("LOG_LEVEL", "LOUD"),
+        ("CORS_ORIGINS", "https://shop.example/widget"),
+        ("CORS_ORIGINS", "*"),
     ],
 )
 def test_invalid_setting_is_named(monkeypatch: pytest.MonkeyPatch, variable: str, value: str):
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError, match=variable):
         load_settings(_env_file=None)
+
+
+def test_cors_origins_are_a_comma_list(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    assert load_settings(_env_file=None, var_dir=tmp_path).cors_origins == []
+    monkeypatch.setenv("CORS_ORIGINS", "https://shop.example, http://127.0.0.1:8080,")
+    settings = load_settings(_env_file=None, var_dir=tmp_path)
+    assert settings.cors_origins == ["https://shop.example", "http://127.0.0.1:8080"]
 
 
 def test_openai_compatible_provider_needs_its_url(monkeypatch: pytest.MonkeyPatch):

@@ -1,0 +1,74 @@
+"""The semantic model told to the SQL model: compact, and the same for every question.
+
+One line per row set and measure (its name, where its rows come from, what it means, other
+words for it) and one per convention. It sits in the system message after the schema, so
+llama.cpp keeps it processed with the rest of the prefix.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from services.semantic.model import Cube, SemanticModel
+
+
+def _also(synonyms: list[str]) -> str:
+    return f" Also: {', '.join(synonyms)}." if synonyms else ""
+
+
+def _columns(cube: Cube) -> str:
+    """A cube defined by a query shows its result columns; one on a table is that table."""
+    if cube.sql_table is not None:
+        return cube.sql_table
+    return _query_columns(cube.sql or "")
+
+
+@lru_cache(maxsize=256)
+def _query_columns(sql: str) -> str:
+    """The notes are written for every question: each cube's query is parsed once, not per
+    turn (parsing them was a fifth of a chat turn's CPU, `bench api`)."""
+    try:
+        query = sqlglot.parse_one(sql)
+    except SqlglotError:
+        return "a query"
+    names = [p.alias_or_name for p in query.expressions] if isinstance(query, exp.Select) else []
+    return f"columns {', '.join(names)}"
+
+
+def semantic_notes(model: SemanticModel, today: date) -> str:
+    """The model's row sets, measures and conventions as prompt lines.
+
+    >>> from services.semantic.loader import load_semantic_model
+    >>> notes = semantic_notes(load_semantic_model(), date(2028, 2, 29))
+    >>> print(notes.splitlines()[1][:78])
+    - customers (rows of users): The users who trade with us; staff (support and a
+    >>> "Today is 2028-02-29 (UTC)." in notes
+    True
+    """
+    lines = ["Named row sets; use each as a table (FROM open_orders):"]
+    for cube in model.cubes:
+        if cube.sql is not None:
+            lines.append(
+                f"- {cube.name} ({_columns(cube)}): {cube.description}{_also(cube.meta.synonyms)}"
+            )
+        for segment in cube.segments:
+            lines.append(
+                f"- {segment.name} (rows of {_columns(cube)}): {segment.description}"
+                f"{_also(segment.meta.synonyms)}"
+            )
+    lines.append("Measures; use each as a column of its table or row sets (SELECT fees_charged):")
+    for cube in model.cubes:
+        for measure in cube.measures:
+            lines.append(
+                f"- {measure.name} (of {cube.name}): {measure.description}"
+                f"{_also(measure.meta.synonyms)}"
+            )
+    if model.conventions:
+        lines.append("Conventions:")
+        lines += [f"- {c.text.replace('{today}', today.isoformat())}" for c in model.conventions]
+    return "\n".join(lines)

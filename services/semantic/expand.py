@@ -1,0 +1,203 @@
+"""Names of the semantic model in a query, turned back into SQL over base tables.
+
+The SQL agent may write `FROM open_orders` or `SELECT fees_charged FROM transactions`: shorter
+SQL for the model to write, and the meaning comes from the one place that declares it. Before
+the guard checks and scopes the query, each such name is replaced on the SQLGlot tree:
+
+- a segment used as a table becomes its cube's table under the alias the query gave it, with
+  the segment's condition added (`FROM orders AS open_orders WHERE open_orders.status IN
+  (...)`), and a cube defined by a query becomes that query as a derived table, so the
+  guard's rules and row scoping see, and scope, the base tables;
+- a measure used as a column of a table its cube reads (its own table, a segment, or the cube
+  defined by a query) becomes its aggregate over that table's alias
+  (`SUM(CASE WHEN t.type = 'fee' THEN -t.amount END) AS fees_charged`).
+
+A name the query defines itself (a CTE called `open_orders`) is the query's own and stays; a
+name the model does not declare stays too, for the guard to refuse as unknown.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+from services.semantic.model import CUBE, Cube, Measure, Segment, SemanticModel
+
+MAX_DEPTH = 4  # a row set defined over another row set, and so on; deeper is a loop
+
+
+def _sql(text: str, alias: str, dialect: str) -> exp.Expression:
+    name = exp.to_identifier(alias).sql(dialect=dialect)
+    return sqlglot.parse_one(text.replace(CUBE, name), read=dialect)
+
+
+def measure_sql(measure: Measure, alias: str, dialect: str) -> exp.Expression:
+    """The aggregate a measure stands for, over the rows aliased `alias`.
+
+    >>> from services.semantic.model import Filter
+    >>> fees = Measure(name="fees", type="sum", sql="-{CUBE}.amount",
+    ...     filters=[Filter(sql="{CUBE}.type = 'fee'")])
+    >>> measure_sql(fees, "t", "sqlite").sql()
+    "SUM(CASE WHEN t.type = 'fee' THEN -t.amount END)"
+    >>> measure_sql(Measure(name="n", type="count"), "o", "sqlite").sql()
+    'COUNT(*)'
+    """
+    if measure.type == "number":
+        return _sql(measure.sql or "", alias, dialect)
+    value: exp.Expression = (
+        _sql(measure.sql, alias, dialect) if measure.sql else exp.Literal.number(1)
+    )
+    if measure.filters:
+        condition = exp.and_(*(_sql(f.sql, alias, dialect) for f in measure.filters))
+        value = exp.Case(ifs=[exp.If(this=condition, true=value)])
+    elif measure.type == "count" and measure.sql is None:
+        return exp.Count(this=exp.Star())
+    if measure.type == "count_distinct":
+        return exp.Count(this=exp.Distinct(expressions=[value]))
+    aggregate = {
+        "count": exp.Count,
+        "sum": exp.Sum,
+        "avg": exp.Avg,
+        "min": exp.Min,
+        "max": exp.Max,
+    }[measure.type]
+    return aggregate(this=value)
+
+
+def row_set_sql(cube: Cube, segment: Segment | None, dialect: str) -> exp.Select:
+    """The rows a row set names, as a SELECT over its cube's table or query.
+
+    >>> cube = Cube(name="orders", sql_table="orders",
+    ...     segments=[Segment(name="open", sql="{CUBE}.status = 'open'")])
+    >>> row_set_sql(cube, cube.segments[0], "sqlite").sql()
+    "SELECT * FROM orders AS orders WHERE orders.status = 'open'"
+    """
+    if cube.sql is not None:
+        derived = sqlglot.parse_one(cube.sql, read=dialect)
+        if segment is None:
+            if not isinstance(derived, exp.Query):
+                raise ValueError(f"cube {cube.name}: its sql is not a query")
+            return derived  # type: ignore[return-value]
+        source: exp.Expression = exp.Subquery(
+            this=derived, alias=exp.TableAlias(this=exp.to_identifier(cube.name))
+        )
+    else:
+        source = exp.Table(
+            this=exp.to_identifier(cube.sql_table),
+            alias=exp.TableAlias(this=exp.to_identifier(cube.name)),
+        )
+    select = exp.select("*").from_(source)
+    if segment is not None:
+        select = select.where(_sql(segment.sql, cube.name, dialect))
+    return select
+
+
+def expand(tree: exp.Expression, model: SemanticModel, dialect: str) -> exp.Expression:
+    """`tree` with the model's measures and row sets replaced by the SQL they stand for
+    (changed in place, and returned).
+
+    >>> from services.semantic.loader import load_semantic_model
+    >>> model = load_semantic_model()
+    >>> sql = "SELECT COUNT(*) FROM open_orders WHERE symbol = 'AAPL'"
+    >>> expand(sqlglot.parse_one(sql), model, "sqlite").sql()  # doctest: +NORMALIZE_WHITESPACE
+    "SELECT COUNT(*) FROM orders AS open_orders WHERE symbol = 'AAPL' AND open_orders.status
+    IN ('open', 'partially_filled')"
+    >>> sql = "SELECT account_id, fees_charged FROM transactions GROUP BY account_id"
+    >>> expand(sqlglot.parse_one(sql), model, "sqlite").sql()  # doctest: +NORMALIZE_WHITESPACE
+    "SELECT account_id, SUM(CASE WHEN transactions.type = 'fee' THEN -transactions.amount END)
+    AS fees_charged FROM transactions GROUP BY account_id"
+    """
+    return _expand(tree, model, dialect, 0)
+
+
+def _expand(tree: exp.Expression, model: SemanticModel, dialect: str, depth: int):
+    if depth > MAX_DEPTH:
+        raise ValueError("the semantic model's row sets are defined in a loop")
+    own = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    for select in list(tree.find_all(exp.Select)):
+        _expand_measures(select, model, dialect, own)
+    row_sets = model.row_sets()
+    for table in list(tree.find_all(exp.Table)):
+        name = table.name.lower()
+        if not name or table.args.get("db") or name in own or name not in row_sets:
+            continue
+        cube, segment = row_sets[name]
+        if segment is not None and cube.sql_table and _inlined(table, cube, segment, dialect):
+            continue
+        rows = _expand(row_set_sql(cube, segment, dialect), model, dialect, depth + 1)
+        alias = table.args.get("alias")
+        alias = alias.copy() if alias is not None else exp.TableAlias(this=table.this.copy())
+        replacement = exp.Subquery(this=rows, alias=alias)
+        if tree is table:
+            return replacement
+        table.replace(replacement)
+    return tree
+
+
+def _inlined(table: exp.Table, cube: Cube, segment: Segment, dialect: str) -> bool:
+    """Read a segment of a table as the table itself, under the query's alias (or the
+    segment's name), with the segment's condition added where the table is read: the WHERE of
+    its SELECT, or the ON of its join (an outer join keeps its unmatched rows). A derived
+    table would hand the guard a `SELECT *` of every column, personal ones included, where the
+    query reads one. False where the table is read from anywhere else."""
+    join = table.parent if isinstance(table.parent, exp.Join) else None
+    select = table.parent.parent if isinstance(table.parent, exp.From) else None
+    if join is None and not isinstance(select, exp.Select):
+        return False
+    alias = table.alias_or_name
+    table.set("this", exp.to_identifier(cube.sql_table))
+    table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+    condition = _sql(segment.sql, alias, dialect)
+    if join is not None:
+        on = join.args.get("on")
+        join.set("on", exp.and_(on, condition) if on is not None else condition)
+    else:
+        select.where(condition, copy=False)
+    return True
+
+
+def _sources(select: exp.Select) -> dict[str, str]:
+    """Alias (lower-cased) -> table name (lower-cased) of the tables the SELECT reads."""
+    from_ = select.args.get("from_")
+    found = [from_.this] if from_ else []
+    found += [j.this for j in select.args.get("joins") or []]
+    return {
+        t.alias_or_name.lower(): t.name.lower()
+        for t in found
+        if isinstance(t, exp.Table) and not t.args.get("db")
+    }
+
+
+def _expand_measures(select: exp.Select, model: SemanticModel, dialect: str, own: set[str]):
+    measures = model.measures()
+    sources = {a: t for a, t in _sources(select).items() if t not in own}
+    outputs: set[str] = set()
+    columns = [
+        c
+        for c in select.find_all(exp.Column)
+        if c.find_ancestor(exp.Select) is select and c.name.lower() in measures
+    ]
+    for column in columns:  # the result columns first: ORDER BY may name their alias
+        name = column.name.lower()
+        cube, measure = measures[name]
+        qualifier = column.table.lower()
+        if not qualifier and column.find_ancestor(exp.Order) and name in outputs:
+            continue
+        homes = [
+            alias
+            for alias, table in sources.items()
+            if (not qualifier or alias == qualifier) and model.cube_of(table) is cube
+        ]
+        if len(homes) != 1:
+            continue
+        alias = next(
+            t.alias_or_name
+            for t in select.find_all(exp.Table)
+            if t.alias_or_name.lower() == homes[0]
+        )
+        aggregate = measure_sql(measure, alias, dialect)
+        if column.parent is select:  # a bare result column keeps the measure's name
+            column.replace(exp.alias_(aggregate, measure.name))
+            outputs.add(name)
+        else:
+            column.replace(aggregate)

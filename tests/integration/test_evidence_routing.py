@@ -1,0 +1,167 @@
+"""Routing by evidence on the real demo database, the real document index and the real embedder:
+a document ingested a moment ago attracts questions at once, a question neither the database nor
+the documents hold is never sent to SQL, data questions still are, compound questions keep a
+part per kind, and the SQL agent declines a question about nothing the schema holds."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.router import QueryType, Router
+from agents.routing_evidence import RoutingEvidence
+from agents.routing_policy import load_routing_policy
+from agents.sql_agent import OffSchema
+from graphs.assistant import sql_catalog
+from retrieval.chunks import DocumentAccess
+from retrieval.embeddings import Embedder
+from retrieval.factory import open_document_index
+from retrieval.ingest import IngestRequest
+from retrieval.library import DocumentLibrary
+from retrieval.schema_evidence import SchemaEvidence
+from services.db.engines import make_engine, make_replica_engine
+from services.identity import Caller, Role
+from services.llm.scripted import ScriptedChatModel
+from services.semantic.loader import load_semantic_model
+from tests.conftest import private_copy
+
+ADMIN = Caller(role=Role.ADMIN)
+SUPPORT = Caller(user_id=2, role=Role.SUPPORT)
+CUSTOMER = Caller(user_id=7, role=Role.CUSTOMER)
+
+VAULT_NOTICE = b"""# Bullion vault notice
+
+## Where client bullion is kept
+
+Physical gold and silver bought through us is held in segregated vaults at Zollfreilager
+Zurich. Vault storage costs 0.12% of the metal's value a year, billed quarterly.
+
+## Audits
+
+An independent auditor counts every bar in the vault twice a year.
+"""
+VAULT_QUESTION = "How many bars does the independent auditor count in the bullion vault?"
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture(scope="module")
+def schema(demo_settings, embedder) -> SchemaEvidence:
+    replica = make_replica_engine(demo_settings.read_replica_url, 5)
+    try:
+        catalog = sql_catalog(replica)
+    finally:
+        replica.dispose()
+    semantic = load_semantic_model(demo_settings.semantic_model_file)
+    return SchemaEvidence(embedder, catalog, semantic)
+
+
+@pytest.fixture
+def platform(demo_settings, embedder, schema, tmp_path):
+    """A private copy of the demo platform: its documents, index and library; and a router
+    weighing what they hold."""
+    settings = private_copy(demo_settings, tmp_path / "var")
+    engine = make_engine(settings.database_url)
+    index = open_document_index(settings, embedder)
+    library = DocumentLibrary.from_settings(settings, engine, index)
+    router = Router(load_routing_policy(), embedder, RoutingEvidence(index, schema))
+    yield router, library
+    engine.dispose()
+
+
+def test_a_document_ingested_now_attracts_the_next_question(platform):
+    router, library = platform
+    before = router.route(VAULT_QUESTION, SUPPORT)
+    assert before.query_type is not QueryType.DOCUMENT, before.reasons
+    library.add(
+        VAULT_NOTICE,
+        IngestRequest(
+            filename="vault.md",
+            source="test:vault",
+            access=DocumentAccess(visibility="public"),
+        ),
+        ADMIN,
+    )
+    after = router.route(VAULT_QUESTION, SUPPORT)
+    assert after.query_type is QueryType.DOCUMENT, after.reasons
+    assert after.parts[0].documents[0] == "Bullion vault notice"
+    assert after.sensitivity == "public"
+
+
+def test_an_internal_document_found_makes_the_part_internal_and_customers_never_find_it(
+    platform,
+):
+    router, library = platform
+    library.add(
+        VAULT_NOTICE,
+        IngestRequest(filename="vault.md", source="test:vault-internal"),  # internal by default
+        ADMIN,
+    )
+    staff = router.route(VAULT_QUESTION, SUPPORT)
+    assert staff.query_type is QueryType.DOCUMENT and staff.sensitivity == "internal"
+    assert any("internal documents" in r for r in staff.reasons)
+    customer = router.route(VAULT_QUESTION, CUSTOMER)
+    assert "Bullion vault notice" not in customer.parts[0].documents
+    assert customer.sensitivity != "internal"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many parking spaces does the Frankfurt office garage have?",
+        "What is the average wait time at the dentist downstairs?",
+    ],
+)
+def test_a_question_held_nowhere_is_not_sent_to_sql(platform, question):
+    router, _ = platform
+    decision = router.route(question, SUPPORT)
+    assert QueryType.SQL not in [p.query_type for p in decision.parts], decision.reasons
+
+
+def test_a_data_question_held_nowhere_gets_an_i_dont_know(platform):
+    router, _ = platform
+    decision = router.route("How many parking spaces does the Frankfurt office garage have?", ADMIN)
+    assert decision.query_type is QueryType.GENERAL and decision.parts[0].held_nowhere
+    assert any("the database holds nothing close" in r for r in decision.reasons)
+
+
+@pytest.mark.parametrize(
+    ("question", "caller"),
+    [
+        ("How many of my orders were filled last week?", CUSTOMER),
+        ("Top 5 customers by deposits this year", SUPPORT),
+        ("What was the closing price of ETH yesterday?", CUSTOMER),
+    ],
+)
+def test_data_questions_still_go_to_sql(platform, question, caller):
+    router, _ = platform
+    decision = router.route(question, caller)
+    assert decision.query_type is QueryType.SQL, decision.reasons
+
+
+def test_a_compound_question_keeps_a_part_per_kind(platform):
+    router, _ = platform
+    decision = router.route(
+        "What is my cash balance, and what does the fee schedule say about wire withdrawals?",
+        CUSTOMER,
+    )
+    assert [p.query_type for p in decision.parts] == [QueryType.SQL, QueryType.DOCUMENT]
+    assert decision.parts[1].documents[0] == "Fee Schedule"
+
+
+async def test_the_sql_agent_declines_a_question_the_database_holds_nothing_about(
+    demo_sql_agent, schema
+):
+    def never(messages, kwargs):
+        raise AssertionError("the model must not be asked to write SQL")
+
+    agent = demo_sql_agent(ScriptedChatModel(responder=never), subjects=schema)
+    with pytest.raises(OffSchema) as declined:
+        await agent.answer("How many parking spaces does the Frankfurt office garage have?", ADMIN)
+    message = declined.value.message
+    assert message.startswith("The database holds nothing about ")
+    subject = message.removeprefix("The database holds nothing about ").rstrip(".")
+    assert subject and subject in "How many parking spaces does the Frankfurt office garage have"
+    assert declined.value.code == "off_schema"
