@@ -11,8 +11,10 @@ it, decided in well under a millisecond on the common path and explained in plai
    the documents the caller may read, and a match against the schema and the semantic model.
    Documents that speak of it count for the document kind in the rules; a clause the rules
    take for a data question is only sent to SQL when the database holds its subject
-   (otherwise to the documents when they speak of it, else a general answer). The thresholds
-   are the routing policy's `evidence` section. Without an evidence source (no embedding
+   (otherwise to the documents when they speak of it, else a general answer), and to the
+   read tool that computes it when what it names best is one of the semantic model's tool
+   figures (realised P&L by FIFO lots is no single query). The thresholds are the routing
+   policy's `evidence` section. Without an evidence source (no embedding
    model) the rules' reading stands.
 3. **Query type.** The rules (`agents.routing_rules`) decide when they are confident.
    Otherwise, with an embedder, the embedding classifier (`agents.routing_classifier`) adds
@@ -55,7 +57,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -106,6 +108,11 @@ class RequestPart(BaseModel):
         description="Worded as a data question, but neither the database nor the documents "
         "hold its subject: the answer says so instead of guessing.",
     )
+    tool: str | None = Field(
+        None,
+        description="The read tool that computes what it asks (a tool figure of the semantic "
+        "model); the action agent calls it rather than choose among every tool.",
+    )
 
 
 class RouteDecision(BaseModel):
@@ -136,6 +143,7 @@ class _Clause:
     evidence: list[Evidence] = field(default_factory=list)  # of each clause joined
     used_embeddings: bool = False
     held_nowhere: bool = False  # see RequestPart
+    tool: str | None = None  # see RequestPart
 
 
 def _quote(text: str, limit: int = 48) -> str:
@@ -151,10 +159,14 @@ class Router:
         policy: RoutingPolicy,
         embedder: TextEmbedder | None = None,
         evidence: EvidenceSource | None = None,
+        tool_sensitivity: Mapping[str, Sensitivity] | None = None,
     ):
+        """`tool_sensitivity` is each read tool's declared sensitivity (the tool registry's);
+        a tool it does not name counts as confidential."""
         self.policy = policy
         self.classifier = EmbeddingClassifier(embedder) if embedder is not None else None
         self.evidence = evidence
+        self.tool_sensitivity = dict(tool_sensitivity or {})
 
     # -- evidence ------------------------------------------------------------------------
     def _gather(self, text: str, caller: Caller, seen: dict[str, Evidence]) -> Evidence | None:
@@ -191,8 +203,9 @@ class Router:
         self, verdict: RuleVerdict, evidence: Evidence
     ) -> tuple[RuleVerdict, str | None]:
         """Never SQL by default: a part worded as a data question goes to the documents when
-        they speak of it clearly better than the database does, and to a general answer when
-        neither holds it."""
+        they speak of it clearly better than the database does, to the read tool that computes
+        it when what it names is a tool figure, and to a general answer when neither the
+        database nor the documents hold it."""
         if verdict.query_type is not QueryType.SQL or evidence.schema_match is None:
             return verdict, None
         thresholds = self.policy.evidence
@@ -211,6 +224,12 @@ class Router:
                 f"general: worded as a data question, but the database holds nothing close "
                 f"({database:.2f} < {thresholds.database:g}, nearest {nearest}), nor do the "
                 f"documents ({evidence.document_score:.2f})"
+            )
+        elif evidence.schema_match.tool and database >= thresholds.database:
+            kind = QueryType.ACTION
+            reason = (
+                f"action: what it asks, {nearest} ({database:.2f}), is computed by the tool "
+                f"{evidence.schema_match.tool}, not by one query"
             )
         else:
             return verdict, None
@@ -257,6 +276,8 @@ class Router:
             if moved:
                 clause.reasons.append(moved)
                 clause.held_nowhere = clause.verdict.query_type is QueryType.GENERAL
+                if clause.verdict.query_type is QueryType.ACTION and evidence.schema_match:
+                    clause.tool = evidence.schema_match.tool
         return clause
 
     def _parts(
@@ -296,10 +317,11 @@ class Router:
 
     # -- sensitivity --------------------------------------------------------------------
     def _sensitivity(
-        self, text: str, query_type: QueryType, caller: Caller, evidence: Sequence[Evidence]
+        self, clause: _Clause, caller: Caller
     ) -> tuple[Sensitivity, list[str], list[str], list[EvidenceDocument]]:
         """A part's sensitivity, the reasons (each led by the level it gives), its tables and
         the documents it reads."""
+        text, query_type, evidence = clause.text, clause.verdict.query_type, clause.evidence
         lowered = normalise(text)
         tables = tables_for(lowered, query_type)
         if query_type is QueryType.SQL and not tables:
@@ -322,6 +344,10 @@ class Router:
         if query_type is QueryType.SQL and not tables:
             levels.append(Sensitivity.CONFIDENTIAL)
             reasons.append("confidential: a data question naming no known table (fail closed)")
+        if clause.tool:
+            declared = self.tool_sensitivity.get(clause.tool, Sensitivity.CONFIDENTIAL)
+            levels.append(declared)
+            reasons.append(f"{declared}: the tool {clause.tool} is declared {declared}")
         for visibility, level in (
             (Visibility.INTERNAL, "internal"),
             (Visibility.RESTRICTED, "confidential"),
@@ -349,9 +375,7 @@ class Router:
         parts: list[RequestPart] = []
         compound = len(clauses) > 1
         for index, clause in enumerate(clauses, start=1):
-            sensitivity, why_sensitive, tables, documents = self._sensitivity(
-                clause.text, clause.verdict.query_type, caller, clause.evidence
-            )
+            sensitivity, why_sensitive, tables, documents = self._sensitivity(clause, caller)
             level, why_complex = complexity(clause.text, clause.verdict.query_type, clause.joined)
             prefix = f"part {index} {_quote(clause.text)} is " if compound else "type "
             reasons += [prefix + r for r in clause.reasons]
@@ -365,6 +389,7 @@ class Router:
                     tables=tables,
                     documents=[d.title for d in documents],
                     held_nowhere=clause.held_nowhere,
+                    tool=clause.tool,
                 )
             )
             reasons.append(f"{level}: {why_complex}")

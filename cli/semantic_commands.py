@@ -24,8 +24,8 @@ def semantic_check(
     ] = None,
 ) -> None:
     """Check that every table, column and value the file names exists in the database, every
-    expression parses, and every row set and measure passes the SQL guard. Prints each problem
-    with its line and exits 1 when there is one."""
+    expression parses, every row set and measure passes the SQL guard, and every tool figure
+    names a read tool. Prints each problem with its line and exits 1 when there is one."""
     from cli.main import _settings
     from graphs.assistant import sql_catalog
     from services.db.engines import make_replica_engine
@@ -33,6 +33,8 @@ def semantic_check(
     from sql_guard.policy import platform_policy
     from sql_guard.runner import ReplicaRunner
     from sql_guard.semantic_check import check_semantic_model, held_by
+    from tools.registry import ToolKind
+    from tools.tool_set import platform_tools
 
     settings = _settings()
     path = file or settings.semantic_model_file
@@ -51,6 +53,7 @@ def semantic_check(
             platform_policy(settings.sql_row_limit),
             dialect,
             held_by(runner, dialect),
+            platform_tools().names(ToolKind.READ),
         )
     finally:
         engine.dispose()
@@ -61,5 +64,6 @@ def semantic_check(
     row_sets, measures = len(model.row_sets()), len(model.measures())
     print(
         f"{model.source}: ok ({len(model.cubes)} cubes, {row_sets} row sets, {measures} measures, "
-        f"{len(model.conventions)} conventions, {len(model.instructions)} instructions)"
+        f"{len(model.tool_figures)} tool figures, {len(model.conventions)} conventions, "
+        f"{len(model.instructions)} instructions)"
     )

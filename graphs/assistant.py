@@ -80,6 +80,7 @@ from sql_guard.policy import platform_policy
 from sql_guard.runner import ReplicaRunner
 from sql_guard.semantic_check import require_sound
 from tools.context import ToolServices
+from tools.registry import ToolKind
 from tools.tool_set import platform_tools
 
 log = logging.getLogger(__name__)
@@ -162,13 +163,19 @@ class Assistant:
         self.semantic = load_semantic_model(settings.semantic_model_file)
         self.routing_policy = load_routing_policy(settings.routing_policy_file)
         self.providers = build_providers(settings, embedded=llm, audit=self._audit_refusal)
-        self.router = Router(self.routing_policy, embedder)
+        self.tools = platform_tools()
+        self.router = Router(
+            self.routing_policy,
+            embedder,
+            tool_sensitivity={
+                name: self.tools.get(name).sensitivity for name in self.tools.names(ToolKind.READ)
+            },
+        )
         self.market = MarketData(self.engine, settings)
         self.trading = TradingService(
             self.engine, settings, prices=self.market, on_change=self._order_changed
         )
         self.market.on_triggered = self.trading.fill_triggered
-        self.tools = platform_tools()
         self.notifications = NotificationService.from_settings(settings, self.engine)
         self.payment_services = build_payment_services(settings, self.engine)
         self.tool_services = ToolServices(
@@ -207,7 +214,11 @@ class Assistant:
         file's line when it is broken (the server calls this before it starts)."""
         self.ensure_database()
         catalog = sql_catalog(self.replica)
-        require_sound(self.semantic, catalog, self.policy, self._runner(), self.dialect)
+        self._require_sound(catalog, self._runner(), self.dialect)
+
+    def _require_sound(self, catalog: Catalog, runner: ReplicaRunner, dialect: str) -> None:
+        read_tools = self.tools.names(ToolKind.READ)
+        require_sound(self.semantic, catalog, self.policy, runner, dialect, read_tools)
 
     def _sql_agent(self) -> SqlAgent:
         """Built on first use: the catalog is read from the database, which must exist, and
@@ -218,7 +229,7 @@ class Assistant:
             self.memory = SqlMemory(self.embedder, self.feedback.load())
         dialect = self.dialect
         runner = self._runner()
-        require_sound(self.semantic, catalog, self.policy, runner, dialect)
+        self._require_sound(catalog, runner, dialect)
         return SqlAgent(
             self.llm,
             catalog=catalog,

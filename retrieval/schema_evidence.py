@@ -4,11 +4,12 @@ agent weigh before a question is taken for a data question.
 What the database holds is read from the catalog (each table's description, as schema linking
 describes it, and each column with its comment) and from the semantic model (each cube,
 segment, measure and dimension with its description, and its synonyms as an entry of their own,
-so "clients" finds `customers`). Each becomes an entry, embedded once on first use; a
-question's score is its best cosine similarity with any entry, and the tables are those of the
-entries near that best, plus any table whose name or listed value the question spells out
-(`retrieval.schema_linking.mentioned_tables`). Values are matched as written, not embedded: the
-entries are then the same whether the catalog was read from the models or the database.
+so "clients" finds `customers`; each tool figure likewise, naming the read tool that computes
+it). Each becomes an entry, embedded once on first use; a question's score is its best cosine
+similarity with any entry, and the tables are those of the entries near that best, plus any
+table whose name or listed value the question spells out
+(`retrieval.schema_linking.mentioned_tables`). Values are matched as written, not embedded:
+the entries are then the same whether the catalog was read from the models or the database.
 Nothing here is a word list: an operator who adds a table, a column comment or a synonym
 changes what counts as on the schema.
 
@@ -54,12 +55,18 @@ class SchemaMatch(BaseModel):
     score: float = Field(description="Best cosine similarity with any entry, -1 to 1.")
     tables: list[str] = Field(default_factory=list, description="Tables matched, best first.")
     nearest: str = Field("", description="The entry matched best, for the explanation.")
+    tool: str | None = Field(
+        None,
+        description="The read tool that computes what the best entry names, when it is one of "
+        "the semantic model's tool figures: no single query answers it.",
+    )
 
 
 @dataclass(frozen=True)
 class Entry:
     text: str
-    table: str
+    table: str  # the table it speaks of; empty for a tool figure
+    tool: str | None = None  # the read tool that computes a tool figure
 
 
 def _words(name: str) -> str:
@@ -90,6 +97,12 @@ def _semantic_entries(model: SemanticModel, tables: set[str]) -> list[Entry]:
                 entries.append(
                     Entry(f"{_words(part.name)}: {', '.join(part.meta.synonyms)}", table)
                 )
+    for figure in model.tool_figures:
+        text = f"{_words(figure.name)}: {figure.title} {figure.description}"
+        entries.append(Entry(re.sub(r"\s+", " ", text), "", figure.tool))
+        if figure.meta.synonyms:
+            synonyms = f"{_words(figure.name)}: {', '.join(figure.meta.synonyms)}"
+            entries.append(Entry(synonyms, "", figure.tool))
     return entries
 
 
@@ -141,11 +154,13 @@ class SchemaEvidence:
         for i in order:
             if similarity[i] < best - NEAR_BEST or len(tables) >= MAX_TABLES:
                 break
-            if self.entries[i].table not in tables:
-                tables.append(self.entries[i].table)
+            table = self.entries[i].table
+            if table and table not in tables:
+                tables.append(table)
         tables += sorted(mentioned_tables(self.catalog, question) - set(tables))
+        nearest = self.entries[int(order[0])]
         return SchemaMatch(
-            score=round(best, 4), tables=tables, nearest=self.entries[int(order[0])].text
+            score=round(best, 4), tables=tables, nearest=nearest.text, tool=nearest.tool
         )
 
     def subject(self, question: str) -> str:

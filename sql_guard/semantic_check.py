@@ -12,7 +12,7 @@ every row set and measure, expanded, must pass the guard. Every problem names th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 import sqlglot
 from pydantic import BaseModel
@@ -98,14 +98,24 @@ def check_semantic_model(
     policy: Policy,
     dialect: str = "sqlite",
     holds: Holds | None = None,
+    read_tools: Collection[str] | None = None,
 ) -> list[SemanticProblem]:
     """Every problem of `model` over the database `catalog` describes; empty when none.
     `holds` asks the database whether a value is held (without it only the catalog's listed
-    values are known)."""
+    values are known); `read_tools` names the registry's read tools, which the tool figures
+    must name (None: not checked)."""
     problems: list[SemanticProblem] = []
 
     def problem(path: str, message: str) -> None:
         problems.append(SemanticProblem(path=path, line=model.line(path), message=message))
+
+    for i, figure in enumerate(model.tool_figures):
+        if read_tools is not None and figure.tool not in read_tools:
+            problem(
+                f"tool_figures.{i}.tool",
+                f"tool figure {figure.name}: {figure.tool} is not a read tool "
+                f"(read tools: {', '.join(sorted(read_tools))})",
+            )
 
     tables = {t.name.lower(): t for t in catalog.tables}
     for i, cube in enumerate(model.cubes):
@@ -230,11 +240,14 @@ def require_sound(
     policy: Policy,
     runner: ReplicaRunner,
     dialect: str,
+    read_tools: Collection[str] | None = None,
 ) -> None:
     """Raise `SemanticModelError`, naming the file and the line of the first problem, unless
     `model` is sound over the database: the platform then stops at start rather than answer
     with a wrong definition."""
-    problems = check_semantic_model(model, catalog, policy, dialect, held_by(runner, dialect))
+    problems = check_semantic_model(
+        model, catalog, policy, dialect, held_by(runner, dialect), read_tools
+    )
     if problems:
         first, more = problems[0], len(problems) - 1
         also = f" (and {more} more: see `trading-assist semantic check`)" if more else ""

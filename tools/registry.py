@@ -209,6 +209,11 @@ class ToolRegistry:
         """The tools `caller`'s role may use, by name."""
         return [s for _, s in sorted(self._tools.items()) if caller.role in s.roles]
 
+    def names(self, kind: ToolKind) -> set[str]:
+        """The names of the tools of one kind (the semantic model's tool figures must name a
+        read tool)."""
+        return {name for name, spec in self._tools.items() if spec.kind is kind}
+
     def schemas(self, caller: Caller) -> list[dict[str, Any]]:
         return [spec.json_schema() for spec in self.available(caller)]
 

@@ -112,21 +112,26 @@ def stable_prefix(tools: list[ToolSpec]) -> list[BaseMessage]:
     return [SystemMessage(prompts.SYSTEM.format(tools=tool_lines(tools)))]
 
 
-async def plan(llm: Runnable, request: str, tools: list[ToolSpec]) -> ToolCall | Clarify:
-    """The one tool call `request` asks for, among `tools` (those the caller may use)."""
+async def plan(
+    llm: Runnable, request: str, tools: list[ToolSpec], only: str | None = None
+) -> ToolCall | Clarify:
+    """The one tool call `request` asks for, among `tools` (those the caller may use). `only`,
+    a tool the router found computes what is asked, narrows the reply to that tool's call; the
+    prompt stays the same, so its processed prefix still serves."""
     if not tools:
         return Clarify(question=prompts.NO_TOOL.format(abilities="nothing in this deployment"))
+    allowed = [spec for spec in tools if spec.name == only] or tools
     messages = [*stable_prefix(tools), HumanMessage(request)]
     try:
         reply = await llm.ainvoke(
-            messages, response_format=response_format(tools), max_tokens=MAX_TOKENS
+            messages, response_format=response_format(allowed), max_tokens=MAX_TOKENS
         )
     except Exception as exc:
         if is_cut_off(exc):  # the model lost its way: ask again, never crash the turn
             log.warning("action reply cut off at %d tokens", MAX_TOKENS)
             return Clarify(question=prompts.CUT_OFF)
         raise
-    return read_reply(str(reply.content), request, tools)
+    return read_reply(str(reply.content), request, allowed)
 
 
 def read_reply(content: str, request: str, tools: list[ToolSpec]) -> ToolCall | Clarify:

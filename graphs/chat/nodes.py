@@ -210,7 +210,7 @@ class ChatNodes:
         ctx = ToolContext(caller=caller, services=self.agents.tool_services)
         try:
             planned = state.tool_call or await plan(
-                self._model(state), part.text, tools.available(caller)
+                self._model(state), part.text, tools.available(caller), only=part.tool
             )
             if isinstance(planned, Clarify):
                 return self._done(state, PartResult(part=part, answer=planned.question))

@@ -105,8 +105,21 @@ class Instruction(_Strict):
     text: str
 
 
+class ToolFigure(_Strict):
+    """A figure no single query computes exactly (realised P&L by FIFO lots, buying power net
+    of working orders): a question about it is answered by the read tool that computes it, not
+    by SQL. A platform addition to Cube's shape."""
+
+    name: str
+    tool: str = Field(description="The read tool (in tools/) that computes it.")
+    description: str
+    title: str = ""
+    meta: Meta = Field(default_factory=Meta)
+
+
 class SemanticModel(_Strict):
     cubes: list[Cube] = Field(default_factory=list)
+    tool_figures: list[ToolFigure] = Field(default_factory=list)
     conventions: list[Convention] = Field(default_factory=list)
     instructions: list[Instruction] = Field(default_factory=list)
     source: Path | None = Field(None, description="The file it was read from.")
@@ -119,6 +132,13 @@ class SemanticModel(_Strict):
         """Table-like names and measures share one namespace; the error starts with the path
         of the second use (`cubes.1.measures.0: ...`), which the loader turns into a line."""
         seen: dict[str, str] = {}
+
+        def add(name: str, kind: str, path: str) -> None:
+            key = name.lower()
+            if key in seen:
+                raise ValueError(f"{path}: {kind} {name} has the name of a {seen[key]} already")
+            seen[key] = kind
+
         for i, cube in enumerate(self.cubes):
             named = [(cube.name, "cube", f"cubes.{i}")]
             named += [
@@ -128,10 +148,9 @@ class SemanticModel(_Strict):
                 (m.name, "measure", f"cubes.{i}.measures.{j}") for j, m in enumerate(cube.measures)
             ]
             for name, kind, path in named:
-                key = name.lower()
-                if key in seen:
-                    raise ValueError(f"{path}: {kind} {name} has the name of a {seen[key]} already")
-                seen[key] = kind
+                add(name, kind, path)
+        for i, figure in enumerate(self.tool_figures):
+            add(figure.name, "tool figure", f"tool_figures.{i}")
         return self
 
     def line(self, path: str) -> int | None:

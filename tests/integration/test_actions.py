@@ -53,9 +53,10 @@ def embedder():
 async def make(settings, embedder):
     made: list[Assistant] = []
 
-    def build(responder) -> Assistant:
+    def build(responder, **options: Any) -> Assistant:
         index = open_document_index(settings, embedder)
-        assistant = Assistant(settings, ScriptedChatModel(responder=responder), index=index)
+        model = ScriptedChatModel(responder=responder)
+        assistant = Assistant(settings, model, index=index, **options)
         made.append(assistant)
         return assistant
 
@@ -388,3 +389,25 @@ async def test_threads_are_listed_read_and_deleted_by_their_owner_only(make):
             f"/v1/threads/{thread}/resume", json={"approve": True}, headers=mine
         )
         assert gone.status_code == 409
+
+
+async def test_a_figure_no_query_computes_is_answered_by_its_read_tool(make, embedder):
+    """The semantic model declares realised P&L a tool figure: the router sends the question
+    to `get_portfolio`, the model may only fill that tool's call, and the figure comes from
+    the books (FIFO lots), with nothing to confirm."""
+    offered: list[list[str]] = []
+
+    def respond(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
+        schema = (kwargs.get("response_format") or {}).get("json_schema", {})
+        if schema.get("name") == "tool_call":
+            offered.append([o["properties"]["tool"]["const"] for o in schema["schema"]["anyOf"]])
+            return json.dumps({"tool": "get_portfolio", "arguments": {}})
+        raise AssertionError("no other model call: the tool's figures are the answer")
+
+    assistant = make(respond, embedder=embedder)  # the router weighs the schema's evidence
+    customer = assistant.caller(CUSTOMER)
+    answer = await assistant.ask("What is my realised P&L?", customer)
+    assert answer.route == "action" and answer.pending_action is None
+    assert offered == [["get_portfolio", "none"]]
+    realised = assistant.trading.portfolio(customer, None).realised_pnl
+    assert f"realised P&L {realised:,.2f}" in answer.answer

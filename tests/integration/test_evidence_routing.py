@@ -141,6 +141,29 @@ def test_data_questions_still_go_to_sql(platform, question, caller):
     assert decision.query_type is QueryType.SQL, decision.reasons
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is my realised P&L?",
+        "How much profit have I realised on what I sold?",
+        "What's my buying power?",
+        "How much can I spend on new orders right now?",
+    ],
+)
+def test_a_figure_no_query_computes_goes_to_the_tool_that_computes_it(platform, question):
+    router, _ = platform
+    decision = router.route(question, CUSTOMER)
+    part = decision.parts[0]
+    assert (part.query_type, part.tool) == (QueryType.ACTION, "get_portfolio"), decision.reasons
+    assert part.sensitivity == "confidential"  # a tool the router was not told of: fail closed
+
+
+def test_a_measure_the_semantic_model_defines_in_sql_stays_sql(platform):
+    router, _ = platform
+    decision = router.route("What is my unrealised P&L?", CUSTOMER)
+    assert decision.query_type is QueryType.SQL and decision.parts[0].tool is None
+
+
 def test_a_compound_question_keeps_a_part_per_kind(platform):
     router, _ = platform
     decision = router.route(

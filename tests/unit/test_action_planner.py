@@ -79,3 +79,30 @@ def test_the_response_format_offers_each_tool_and_none():
     tools = [option["properties"]["tool"]["const"] for option in schema["anyOf"]]
     assert tools == ["buy", "none"]
     assert "required" not in schema["anyOf"][0]["properties"]["arguments"]
+
+
+async def test_the_tool_the_router_names_is_the_only_call_offered_under_the_same_prompt():
+    from agents.actions.planner import plan
+    from services.llm.scripted import ScriptedChatModel
+
+    more = ToolRegistry()
+
+    @more.tool(roles={Role.CUSTOMER})
+    def quote(ctx: ToolContext, args: Done) -> Done:
+        """A symbol's latest price."""
+        return args
+
+    offered: list[tuple[str, list[str]]] = []
+
+    def respond(messages, kwargs) -> str:
+        options = kwargs["response_format"]["json_schema"]["schema"]["anyOf"]
+        offered.append((messages[0].content, [o["properties"]["tool"]["const"] for o in options]))
+        return reply(symbol="AAPL", quantity=1)
+
+    model = ScriptedChatModel(responder=respond)
+    tools = [*TOOLS, *more.available(Caller(user_id=5))]
+    assert isinstance(await plan(model, "buy 1 AAPL", tools, only="buy"), ToolCall)
+    await plan(model, "buy 1 AAPL", tools, only="not_offered")  # then every tool
+    (narrowed_prompt, narrowed), (prompt, every) = offered
+    assert narrowed == ["buy", "none"] and every == ["buy", "quote", "none"]
+    assert narrowed_prompt == prompt  # its processed prefix serves both

@@ -15,6 +15,8 @@ from services.settings import get_settings
 from sql_guard.policy import platform_policy
 from sql_guard.runner import ReplicaRunner
 from sql_guard.semantic_check import check_semantic_model, held_by
+from tools.registry import ToolKind
+from tools.tool_set import platform_tools
 
 PACKAGED = PACKAGED_MODEL.read_text()
 runner = CliRunner()
@@ -33,6 +35,10 @@ BROKEN = {
     "unparsable expression": ('sql: "-{CUBE}.amount"', 'sql: "-{CUBE}.amount +* ("'),
     "table shadowed": ("      - name: fills\n", "      - name: positions\n"),
     "yaml error": ("    description: Paid plans", "    description: [Paid plans"),
+    "write tool figure": (
+        "    tool: get_portfolio\n    description: >-\n      Cash",
+        "    tool: place_order\n    description: >-\n      Cash",
+    ),
 }
 
 
@@ -54,7 +60,7 @@ def test_the_packaged_model_is_sound_over_the_demo_database(demo_settings, monke
     _settings_env(monkeypatch, demo_settings)
     result = runner.invoke(app, ["semantic", "check"])
     assert result.exit_code == 0, result.output
-    assert "ok (7 cubes, 11 row sets, 7 measures" in result.stdout
+    assert "ok (7 cubes, 11 row sets, 7 measures, 2 tool figures" in result.stdout
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
@@ -76,15 +82,22 @@ def test_the_problems_say_what_is_wrong(demo_engine):
     catalog, policy = sql_catalog(demo_engine), platform_policy()
     holds = held_by(ReplicaRunner(demo_engine, max_rows=1, timeout_s=5), "sqlite")
     messages = {}
-    for case in ("bad column", "bad value", "unparsable expression", "table shadowed"):
+    read_tools = platform_tools().names(ToolKind.READ)
+    for case in (
+        "bad column",
+        "bad value",
+        "unparsable expression",
+        "table shadowed",
+        "write tool figure",
+    ):
         model = parse_semantic_model(_broken(*BROKEN[case])[0])
-        messages[case] = " ".join(
-            str(p) for p in check_semantic_model(model, catalog, policy, "sqlite", holds)
-        )
+        problems = check_semantic_model(model, catalog, policy, "sqlite", holds, read_tools)
+        messages[case] = " ".join(str(p) for p in problems)
     assert "no column user_role" in messages["bad column"]
     assert "no row of orders.status holds 'filed'" in messages["bad value"]
     assert "cannot parse" in messages["unparsable expression"]
     assert "positions is the name of a table" in messages["table shadowed"]
+    assert "buying_power: place_order is not a read tool" in messages["write tool figure"]
 
 
 def test_the_platform_refuses_to_start_with_a_broken_file(make_assistant, tmp_path: Path):
