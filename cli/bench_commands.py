@@ -13,6 +13,7 @@ from cli.auth_commands import bench_auth
 from cli.market_commands import bench_marketdata
 from cli.rag_commands import bench_retrieval
 from cli.routing_commands import bench_routing
+from cli.trading_commands import bench_order_turn
 
 bench_app = typer.Typer(help="Benchmarks: how fast the parts are.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)
@@ -20,6 +21,7 @@ bench_app.command("routing")(bench_routing)
 bench_app.command("retrieval")(bench_retrieval)
 bench_app.command("marketdata")(bench_marketdata)
 bench_app.command("auth")(bench_auth)
+bench_app.command("order-turn")(bench_order_turn)
 
 
 @bench_app.command("guard")

@@ -101,3 +101,49 @@ def preview(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     _run(user_id, lambda service, caller: service.preview_order(caller, request))
+
+
+def bench_order_turn(
+    turns: Annotated[int, typer.Option(min=1, help="Timed turns per model, after a warm-up.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """How long a chat turn that ends in a confirmed order takes with the local model (the
+    request read into a `place_order` call, previewed, confirmed, filled), beside the same
+    turns with a model that answers at once; exit 1 unless every turn filled its order."""
+    from contextlib import contextmanager
+
+    from rich.table import Table
+
+    from cli.main import _settings
+    from evals.bench_order_turn import run
+    from services.llm.local import LocalModel
+
+    @contextmanager
+    def local_model(settings):  # noqa: ANN001, ANN202 - Settings -> (chat model, description)
+        local = LocalModel(settings)
+        try:
+            yield local.start(), local.description
+        finally:
+            local.close()
+
+    report = run(_settings(), local_model, turns)
+    if as_json:
+        print(report.model_dump_json(indent=2))
+    else:
+        table = Table("model", "turns", "ask p50 ms", "confirm p50 ms", "turn p50 ms", "max ms")
+        for label, timing in ((report.model, report.with_model), ("scripted", report.scripted)):
+            table.add_row(
+                label,
+                str(timing.turns),
+                f"{timing.ask_p50_ms:,.0f}",
+                f"{timing.confirm_p50_ms:,.0f}",
+                f"{timing.total_p50_ms:,.0f}",
+                f"{timing.total_max_ms:,.0f}",
+            )
+        out = Console()
+        out.print(table)
+        out.print(
+            f"{report.request!r}: a confirmed order takes {report.ratio:g}x the platform's own "
+            f"time with the model; {report.orders_placed} orders placed"
+        )
+    raise typer.Exit(0 if report.correct else 1)

@@ -79,7 +79,7 @@ def _timed(call, count: int) -> list[float]:  # noqa: ANN001 - any callable of t
     return out
 
 
-def _traders(engine: Engine) -> list[tuple[int, int]]:
+def verified_traders(engine: Engine) -> list[tuple[int, int]]:
     """(user id, crypto account id) of customers the KYC service calls verified, whose account
     is active."""
     now = clock.now()
@@ -96,7 +96,7 @@ def _traders(engine: Engine) -> list[tuple[int, int]]:
         ]
 
 
-def _fund(engine: Engine, user_id: int, account_id: int, cash: float) -> None:
+def fund(engine: Engine, user_id: int, account_id: int, cash: float) -> None:
     """Set the account's cash, with the ledger row that explains it."""
     with engine.begin() as conn:
         old = conn.execute(
@@ -126,11 +126,11 @@ def run(
     upgrade(engine)
     load_demo_data(engine, seed=7, as_of=clock.today(), users=60)
     service = TradingService(engine, settings)
-    traders = _traders(engine)
+    traders = verified_traders(engine)
     if len(traders) < 2:
         raise RuntimeError("the demo data has too few verified crypto traders to measure")
     for user_id, account_id in traders:
-        _fund(engine, user_id, account_id, 1_000_000.0)
+        fund(engine, user_id, account_id, 1_000_000.0)
     buy = OrderRequest(symbol=SYMBOL, side="buy", quantity=UNITS)
 
     def place(i: int) -> None:
@@ -173,7 +173,7 @@ def _contention(
         service.cancel_order(caller, order.order_id)  # nothing else may hold the cash
     attempts = max(threads * 2, orders // 2)
     affordable = attempts // 2
-    _fund(engine, user_id, account_id, round(each * affordable + each / 2, 2))
+    fund(engine, user_id, account_id, round(each * affordable + each / 2, 2))
     accepted, refused = [], []
     start = threading.Barrier(threads)
 
