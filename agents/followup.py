@@ -1,24 +1,19 @@
-"""Follow-up questions ("and last month?") made to stand on their own.
+"""Follow-up questions ("and last month?", "und nur die offenen?") read beside the turn before.
 
-A follow-up only makes sense beside the turn before it. Rather than spend a model call on
-rewriting it, the previous question (and the SQL that answered it, when there was one) is put in
-front of it: the router then labels the pair, and the SQL agent sees what "it" and "that" refer
-to and can adjust the earlier query.
+A follow-up only makes sense beside the turn it follows. Which questions are follow-ups is not
+read from their words (no list of "and", "those", "what about" in one language): a question
+continues the conversation when the router could not read it with confidence on its own and
+what it did read agrees with the turn before, or finds nothing (`continues`). Rather than spend
+a model call on rewriting it, the previous question and the SQL that answered it are put in
+front of it (`in_context`): the SQL agent sees what "it" and "that" refer to and adjusts the
+earlier query.
 """
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, Field
 
-FOLLOW_UP = re.compile(
-    r"^\s*(and|but|also|or|what about|how about|same|now|then|only|just|instead|"
-    r"and what about|what if)\b|^\s*(by|per|for|in|over|during|since|before|after)\b|"
-    r"\b(those|these|that one|them|it|its|the same)\b",
-    re.I,
-)
-MAX_FOLLOW_UP_WORDS = 8  # a longer question usually says everything it needs
+from agents.router import QueryType, RouteDecision
 
 
 class Turn(BaseModel):
@@ -32,33 +27,42 @@ class Turn(BaseModel):
     )
 
 
-def is_follow_up(question: str) -> bool:
-    """
-    >>> is_follow_up("and last month?"), is_follow_up("What about ETH?")
+def continues(own: RouteDecision, earlier: Turn) -> bool:
+    """Whether a question the router read as `own` continues the turn `earlier`: the rules
+    could not read it on its words alone, and its parts are of the earlier turn's kind or a
+    general answer (a reading that points elsewhere, say at the documents after a data
+    question, stands on its own).
+
+    >>> from agents.router import Complexity, RequestPart, Sensitivity
+    >>> def read(kind, confident):
+    ...     part = RequestPart(text="q", query_type=kind)
+    ...     return RouteDecision(query_type=kind, sensitivity=Sensitivity.PUBLIC,
+    ...         complexity=Complexity.SIMPLE, provider="local", reasons=[], parts=[part],
+    ...         confident=confident)
+    >>> data = Turn(question="How many orders?", route="sql", answer="12")
+    >>> continues(read(QueryType.GENERAL, False), data), continues(read(QueryType.SQL, False), data)
     (True, True)
-    >>> is_follow_up("How many open orders do I have?")
-    False
+    >>> continues(read(QueryType.SQL, True), data), continues(read(QueryType.DOCUMENT, False), data)
+    (False, False)
     """
-    return len(question.split()) <= MAX_FOLLOW_UP_WORDS and bool(FOLLOW_UP.search(question))
+    if own.confident:
+        return False
+    kinds = {earlier.route, QueryType.GENERAL.value}
+    return all(part.query_type.value in kinds for part in own.parts)
 
 
-def standalone(question: str, history: list[Turn]) -> str:
-    """The question with the turn it follows up on in front of it, or unchanged.
+def in_context(question: str, earlier: Turn) -> str:
+    """The question with the turn it follows in front of it.
 
     >>> earlier = Turn(question="How many orders did I place this month?", route="sql",
     ...                answer="12", sql="SELECT COUNT(*) FROM orders")
-    >>> print(standalone("and last month?", [earlier]))
+    >>> print(in_context("and last month?", earlier))
     Earlier question: How many orders did I place this month?
     Earlier SQL: SELECT COUNT(*) FROM orders
     Follow-up question: and last month?
-    >>> standalone("What is my balance?", [earlier])
-    'What is my balance?'
     """
-    if not history or not is_follow_up(question):
-        return question
-    last = history[-1]
-    lines = [f"Earlier question: {last.question}"]
-    if last.sql:
-        lines.append(f"Earlier SQL: {last.sql}")
+    lines = [f"Earlier question: {earlier.question}"]
+    if earlier.sql:
+        lines.append(f"Earlier SQL: {earlier.sql}")
     lines.append(f"Follow-up question: {question}")
     return "\n".join(lines)

@@ -126,6 +126,11 @@ class RouteDecision(BaseModel):
         None, description="Provider to use if `provider` is unavailable; None: fail clearly."
     )
     used_embeddings: bool = Field(False, description="The embedding classifier was consulted.")
+    confident: bool = Field(
+        True,
+        description="The rules read every part with confidence on its words alone; a request "
+        "they could not (a fragment such as 'and last month?') may continue the turn before.",
+    )
 
 
 class EvidenceSource(Protocol):
@@ -142,6 +147,7 @@ class _Clause:
     joined: int = 1  # clauses of the same kind joined into this one
     evidence: list[Evidence] = field(default_factory=list)  # of each clause joined
     used_embeddings: bool = False
+    confident: bool = True  # the rules read it with confidence, before embeddings or evidence
     held_nowhere: bool = False  # see RequestPart
     tool: str | None = None  # see RequestPart
 
@@ -250,6 +256,7 @@ class Router:
             verdict = classify(text, titles)
         why = "; ".join(verdict.why) or "no cue of any other kind"
         gathered = [evidence] if evidence is not None else []
+        confident = verdict.confident
         if verdict.confident or self.classifier is None:
             hedge = "" if verdict.confident else " (rules unsure, best guess)"
             reasons = [f"{verdict.query_type}{hedge}: {why}"]
@@ -270,7 +277,14 @@ class Router:
                 best, False, scores, verdict.why if best == verdict.query_type else []
             )
             used = True
-        clause = _Clause(text, verdict, reasons, evidence=gathered, used_embeddings=used)
+        clause = _Clause(
+            text,
+            verdict,
+            reasons,
+            evidence=gathered,
+            used_embeddings=used,
+            confident=confident,
+        )
         if evidence is not None:
             clause.verdict, moved = self._by_evidence(verdict, evidence)
             if moved:
@@ -423,4 +437,5 @@ class Router:
             parts=parts,
             fallback=self.policy.fallback_for(provider, sensitivity),
             used_embeddings=used,
+            confident=all(c.confident for c in clauses),
         )

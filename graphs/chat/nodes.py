@@ -17,7 +17,7 @@ from agents.actions.pending import Decision, PendingAction
 from agents.actions.planner import Clarify, plan
 from agents.answer_composer import compose_answer
 from agents.direct_answer import help_text, reason
-from agents.followup import Turn, is_follow_up, standalone
+from agents.followup import Turn, continues, in_context
 from agents.model_selector import ModelSelector
 from agents.rag_agent import RagAgent
 from agents.router import QueryType, RequestPart, RouteDecision, Router
@@ -100,9 +100,10 @@ class ChatNodes:
             return decision.model_copy(
                 update={"query_type": QueryType.ACTION, "parts": [part], "reasons": reasons}
             )
-        if not (state.history and is_follow_up(state.question)):
+        if not (state.history and continues(decision, state.history[-1])):
             return decision
-        earlier = router.route(state.history[-1].question, caller)
+        last = state.history[-1]
+        earlier = router.route(last.question, caller)
         sensitivity = stricter(earlier.sensitivity, decision.sensitivity)
         part = earlier.parts[0]
         # labels merged: the provider is chosen again, so a confidential follow-up to a public
@@ -115,12 +116,10 @@ class ChatNodes:
                 "sensitivity": sensitivity,
                 "provider": choice.provider,
                 "fallback": choice.fallback,
-                "parts": [
-                    part.model_copy(update={"text": standalone(state.question, state.history)})
-                ],
+                "parts": [part.model_copy(update={"text": in_context(state.question, last)})],
                 "reasons": [
                     *earlier.reasons,
-                    "a follow-up to the previous question",
+                    "a follow-up: not readable on its own, and of the previous question's kind",
                     f"provider {choice.provider}: {choice.rule}",
                 ],
             }

@@ -50,7 +50,10 @@ def test_ask_json_matches_a_direct_count(demo_settings, demo_engine):
     assert follow.returncode == 0, follow.stderr
     follow_up = json.loads(follow.stdout)
     assert follow_up["thread_id"] == body["thread_id"]
-    assert "a follow-up to the previous question" in follow_up["routing"]["reasons"]
+    assert (
+        "a follow-up: not readable on its own, and of the previous question's kind"
+        in follow_up["routing"]["reasons"]
+    )
     assert "Earlier question: How many users are there?" in follow_up["parts"][0]["question"]
 
 

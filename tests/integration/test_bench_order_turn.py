@@ -29,7 +29,7 @@ def test_each_turn_places_one_filled_order_and_both_arms_are_timed(tmp_path):
     assert report.model == "slow scripted"
     for timing in (report.with_model, report.scripted):
         assert timing.turns == 2
-        assert 0 < timing.ask_p50_ms and 0 < timing.confirm_p50_ms
+        assert timing.ask_p50_ms > 0 and timing.confirm_p50_ms > 0
         assert timing.total_p50_ms <= timing.total_max_ms
     assert report.with_model.ask_p50_ms >= 50  # the model's time is in the ask, not the yes
     assert report.ratio > 1

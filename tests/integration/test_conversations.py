@@ -20,6 +20,7 @@ FIRST = "How many orders are there in total?"
 FIRST_SQL = "SELECT COUNT(*) AS orders FROM orders"
 FOLLOW_UP = "and only the filled ones?"
 FOLLOW_UP_SQL = "SELECT COUNT(*) AS orders FROM orders WHERE status = 'filled'"
+FOLLOW_UP_REASON = "a follow-up: not readable on its own, and of the previous question's kind"
 
 
 def responder(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
@@ -48,12 +49,18 @@ async def _conversation_across_restart(settings) -> None:
         follow = await second.ask(FOLLOW_UP, second.caller(None), "desk-1")
         assert "status = 'filled'" in follow.sql
         assert follow.route == "sql"
-        assert "a follow-up to the previous question" in follow.routing["reasons"]
+        assert (
+            "a follow-up: not readable on its own, and of the previous question's kind"
+            in follow.routing["reasons"]
+        )
         # the same thread id of another user is another conversation: no earlier turn
         customer = second.caller(1)
         events = [e async for e in second.stream(FOLLOW_UP, customer, "desk-1")]
         assert events[0].event == "route"
-        assert "a follow-up to the previous question" not in events[0].data["reasons"]
+        assert (
+            "a follow-up: not readable on its own, and of the previous question's kind"
+            not in events[0].data["reasons"]
+        )
     finally:
         await second.aclose()
 
@@ -76,6 +83,29 @@ async def test_follow_up_after_restart_on_postgres(demo_settings):
         await _conversation_across_restart(settings)
     finally:
         postgres.drop_database(name)
+
+
+async def test_a_follow_up_is_told_by_the_router_not_by_its_words(make_assistant):
+    """A question the rules read on its own is asked alone, whatever words it starts with; a
+    fragment the rules cannot read, in any language, is asked beside the turn before."""
+    seen: list[str] = []
+
+    def record(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
+        if "response_format" not in kwargs:
+            return "Counted."
+        seen.append([str(m.content) for m in messages if m.type == "human"][-1])
+        return json.dumps({"sql": FIRST_SQL})
+
+    assistant, _ = make_assistant(record)
+    operator = assistant.caller(None)
+    first = await assistant.ask(FIRST, operator)
+    alone = await assistant.ask("And how many users are there?", operator, first.thread_id)
+    fragment = await assistant.ask("und nur die ausgeführten?", operator, first.thread_id)
+    assert FOLLOW_UP_REASON not in alone.routing["reasons"]
+    assert "how many users are there?" in seen[1] and "Earlier" not in seen[1]
+    assert FOLLOW_UP_REASON in fragment.routing["reasons"] and fragment.route == "sql"
+    assert "Earlier question: And how many users are there?" in seen[2]
+    assert "Follow-up question: und nur die ausgeführten?" in seen[2]
 
 
 async def test_without_a_thread_each_question_starts_a_conversation(make_assistant):
