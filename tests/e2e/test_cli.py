@@ -90,9 +90,11 @@ def test_doctor_reports_each_part(demo_settings):
 @pytest.mark.model
 def test_second_ask_restores_the_processed_schema_from_disk(demo_settings):
     question = ["ask", "How many trading accounts are suspended?", "--json"]
-    first = _run(question, demo_settings.var_dir)
+    # a loaded machine processes the schema slowly: the first process must live to save it
+    patient = {"LLM_TIMEOUT_S": "600"}
+    first = _run(question, demo_settings.var_dir, **patient)
     assert first.returncode == 0, first.stderr
-    second = _run(question, demo_settings.var_dir)
+    second = _run(question, demo_settings.var_dir, **patient)
     assert second.returncode == 0, second.stderr
     assert "restored from disk" in second.stderr
     assert json.loads(second.stdout)["rows"] == json.loads(first.stdout)["rows"]

@@ -69,7 +69,7 @@ def test_a_file_attached_in_the_chat_becomes_a_document(platform, page, tmp_path
     # goes without it
     with page.expect_response(_upload, timeout=60_000) as upload:
         page.locator("input[type=file]").first.set_input_files(note)
-    assert upload.value.ok
+    assert upload.value.ok, (upload.value.status, upload.value.text())
     expect(page.get_by_text("desk_note.md").first).to_be_visible()
     send(page, "hello")
     expect(page.get_by_text(re.compile(r"desk_note\.md: added \(document \d+"))).to_be_visible(

@@ -44,7 +44,10 @@ def sign_in(page: Page, base: str, email: str, password: str = PASSWORD) -> None
 
 
 def signed_in(page: Page, base: str, email: str, password: str = PASSWORD) -> None:
-    sign_in(page, base, email, password)
+    """Signed in, with the chat's socket connected: the page shows the chat before it
+    connects, and until it has, the server knows no session to take a message or a file."""
+    with page.expect_websocket(timeout=60_000):
+        sign_in(page, base, email, password)
     expect(page.locator("#chat-input")).to_be_visible(timeout=60_000)
 
 
