@@ -193,7 +193,8 @@ async def test_a_confidential_follow_up_to_a_cloud_question_stays_local(hybrid, 
     first = await assistant.ask(REASONING, caller, "advice")
     assert first.routing["provider"] == "cloud"
     server.clear()
-    follow = await assistant.ask("and what about for my positions?", caller, "advice")
+    # a follow-up (the rules cannot read it alone) carrying personal data
+    follow = await assistant.ask("and for me? my email is jane.doe@example.com", caller, "advice")
     assert follow.routing["sensitivity"] == "confidential"
     assert follow.routing["provider"] == "local" and follow.route == "reasoning"
     assert follow.answer == "answered by the local model"
