@@ -21,7 +21,6 @@ from langchain_core.messages import BaseMessage
 from langgraph.types import Command
 from sqlalchemy import Engine
 
-from agents import prompts
 from agents.actions.pending import Decision
 from agents.actions.planner import ToolCall
 from agents.actions.planner import stable_prefix as action_prefix
@@ -31,10 +30,11 @@ from agents.rag_agent import RagAgent
 from agents.router import Router
 from agents.routing_evidence import RoutingEvidence
 from agents.routing_policy import load_routing_policy
-from agents.semantic.instructions import InstructionMatcher
-from agents.semantic.metric_path import MetricPath
-from agents.sql_agent import SqlAgent
-from agents.sql_memory import SqlMemory
+from agents.sql import prompts
+from agents.sql.agent import SqlAgent
+from agents.sql.memory import SqlMemory
+from agents.sql.semantic.instructions import InstructionMatcher
+from agents.sql.semantic.metric_path import MetricPath
 from graphs.answers import (
     ChatAnswer,
     ChatEvent,

@@ -18,7 +18,7 @@ from agents.actions.pending import PendingAction
 from agents.actions.planner import ToolCall
 from agents.followup import Turn
 from agents.router import RequestPart, RouteDecision
-from agents.sql_agent import SqlOutcome
+from agents.sql.agent import SqlOutcome
 from services.identity import Caller
 
 MAX_HISTORY = 10  # turns kept per thread; older ones no longer help a follow-up

@@ -10,7 +10,7 @@ import pytest
 from agents.router import QueryType, Router
 from agents.routing_evidence import RoutingEvidence
 from agents.routing_policy import load_routing_policy
-from agents.sql_agent import OffSchema
+from agents.sql.agent import OffSchema
 from graphs.assistant import sql_catalog
 from retrieval.chunks import DocumentAccess
 from retrieval.embeddings import Embedder

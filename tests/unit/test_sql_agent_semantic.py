@@ -8,8 +8,8 @@ import json
 import pytest
 from sqlalchemy import text
 
-from agents import prompts
-from agents.semantic.instructions import InstructionMatcher
+from agents.sql import prompts
+from agents.sql.semantic.instructions import InstructionMatcher
 from graphs.assistant import platform_notes
 from retrieval.embeddings import Embedder
 from services.identity import Caller, Role
