@@ -12,7 +12,7 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from agents.sql import prompts
+from agents import prompts
 from sql_guard.runner import QueryResult
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 
-from agents.sql import prompts
+from agents import prompts
 
 MAX_REASONING_TOKENS = 300
 

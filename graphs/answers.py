@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from agents import prompts
 from agents.chart import ChartSpec, suggest_chart
-from agents.sql import prompts
 from services.errors import AssistantError
 from services.llm.errors import PrivacyViolation, ProviderUnavailable
 from services.llm.usage import Usage, UsageCallback

@@ -12,6 +12,7 @@ from typing import Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
+from agents import prompts
 from agents.actions.pending import Decision, PendingAction
 from agents.actions.planner import Clarify, plan
 from agents.answer_composer import compose_answer
@@ -20,7 +21,6 @@ from agents.followup import Turn, continues, in_context
 from agents.model_selector import ModelSelector
 from agents.rag_agent import RagAgent
 from agents.router import QueryType, RequestPart, RouteDecision, Router
-from agents.sql import prompts
 from agents.sql.agent import OffSchema, SqlAgent
 from graphs.chat.state import MAX_HISTORY, ChatContext, ChatState, PartResult
 from services.errors import AssistantError
