@@ -24,12 +24,12 @@ from sqlalchemy import Engine
 from agents.actions.pending import Decision
 from agents.actions.planner import ToolCall
 from agents.actions.planner import stable_prefix as action_prefix
-from agents.followup import Turn
-from agents.model_selector import ModelSelector
 from agents.rag_agent import RagAgent
-from agents.router import Router
-from agents.routing_evidence import RoutingEvidence
-from agents.routing_policy import load_routing_policy
+from agents.routing.evidence import RoutingEvidence
+from agents.routing.followup import Turn
+from agents.routing.model_selector import ModelSelector
+from agents.routing.policy import load_routing_policy
+from agents.routing.router import Router
 from agents.sql import prompts
 from agents.sql.agent import SqlAgent
 from agents.sql.memory import SqlMemory

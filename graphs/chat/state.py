@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 
 from agents.actions.pending import PendingAction
 from agents.actions.planner import ToolCall
-from agents.followup import Turn
-from agents.router import RequestPart, RouteDecision
+from agents.routing.followup import Turn
+from agents.routing.router import RequestPart, RouteDecision
 from agents.sql.agent import SqlOutcome
 from services.identity import Caller
 
