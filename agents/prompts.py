@@ -1,7 +1,7 @@
 """Prompt text the graph and the agents without a package of their own share: the sentence
 that states a query's result (`agents.answer_composer`), the direct answers
 (`agents.direct_answer`) and what the graph says about actions and budgets. Each agent's own
-prompts live beside it (`agents/sql/prompts.py`, `agents/rag_prompts.py`,
+prompts live beside it (`agents/sql/prompts.py`, `agents/rag/prompts.py`,
 `agents/actions/prompts.py`)."""
 
 ANSWER_SYSTEM = (

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from agents.actions.pending import Decision
 from agents.actions.planner import ToolCall
 from agents.actions.planner import stable_prefix as action_prefix
-from agents.rag_agent import RagAgent
+from agents.rag.agent import RagAgent
 from agents.routing.evidence import RoutingEvidence
 from agents.routing.followup import Turn
 from agents.routing.model_selector import ModelSelector

@@ -17,7 +17,7 @@ from agents.actions.pending import Decision, PendingAction
 from agents.actions.planner import Clarify, plan
 from agents.answer_composer import compose_answer
 from agents.direct_answer import help_text, reason
-from agents.rag_agent import RagAgent
+from agents.rag.agent import RagAgent
 from agents.routing.followup import Turn, continues, in_context
 from agents.routing.model_selector import ModelSelector
 from agents.routing.router import QueryType, RequestPart, RouteDecision, Router
