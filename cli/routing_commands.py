@@ -72,7 +72,7 @@ def _platform_evidence(embedder):  # noqa: ANN001, ANN202 - Embedder -> RoutingE
     """The platform's own document index and schema, as the assistant weighs them."""
     from agents.routing.evidence import RoutingEvidence
     from cli.main import _settings
-    from graphs.assistant import INTERNAL_TABLES
+    from graphs.build import INTERNAL_TABLES
     from retrieval.factory import open_document_index
     from retrieval.schema_evidence import SchemaEvidence
     from services.catalog import catalog_from_metadata

@@ -40,7 +40,7 @@ from agents.routing.router import Complexity, QueryType, RouteDecision, Router
 from evals.doc_chunks import DEMO_SOURCES, read_documents
 from evals.golden import read_golden_lines
 from evals.rag_index import eval_index
-from graphs.assistant import INTERNAL_TABLES
+from graphs.build import INTERNAL_TABLES
 from retrieval.schema_evidence import SchemaEvidence
 from retrieval.vector_cache import TextEmbedder
 from services.catalog import catalog_from_metadata

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from agents.sql import prompts
 from agents.sql.semantic.instructions import InstructionMatcher
-from graphs.assistant import platform_notes
+from graphs.build import platform_notes
 from retrieval.embeddings import Embedder
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
