@@ -42,7 +42,7 @@ from graphs.answers import (
     first_draft,
     usage_of,
 )
-from graphs.chat.state import MAX_HISTORY, ChatContext
+from graphs.chat.state import MAX_HISTORY, ChatContext, read_state
 from graphs.feedback import ExampleFeedback
 from retrieval.embeddings import Embedder
 from retrieval.index import DocumentIndex
@@ -427,7 +427,7 @@ class Assistant:
                 else f"{what} is not waiting for your confirmation in this conversation",
             )
         resume = Decision(approve=approve, action_id=waiting[0]["id"])
-        return Command(resume=resume.model_dump()), dict(snapshot.values)
+        return Command(resume=resume.model_dump()), read_state(snapshot.values)
 
     def _order_changed(self, order: OrderResult) -> None:
         """An order placed, filled, cancelled or rejected: its owner's stream hears of it."""

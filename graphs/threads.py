@@ -15,6 +15,7 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from graphs.answers import ThreadDetail, ThreadSummary
+from graphs.chat.state import read_state
 from graphs.checkpointer import prune
 from services import clock
 from services.errors import AssistantError
@@ -42,7 +43,7 @@ async def summaries(checkpointer: BaseCheckpointSaver, caller: Caller) -> list[T
             latest[key] = stored
     found = []
     for key, stored in latest.items():
-        history = stored.checkpoint["channel_values"].get("history") or []
+        history = read_state(stored.checkpoint["channel_values"]).get("history") or []
         found.append(
             ThreadSummary(
                 thread_id=key.removeprefix(owner),
@@ -61,7 +62,7 @@ async def detail(graph, caller: Caller, thread_id: str) -> ThreadDetail:
     snapshot = await graph.aget_state(config)
     if not snapshot.values:
         raise AssistantError("not_found", f"there is no conversation {thread_id} of yours")
-    history = snapshot.values.get("history") or []
+    history = read_state(snapshot.values).get("history") or []
     return ThreadDetail(
         thread_id=thread_id,
         updated_at=snapshot.created_at or "",
