@@ -64,7 +64,7 @@ def eval_sql(
     from cli.main import _settings
     from evals.golden import load_golden
     from evals.sql_eval import EvalReport, run, summarise
-    from graphs.assistant import platform_notes
+    from graphs.build import platform_notes
     from retrieval.embeddings import Embedder
     from services.demo_data.generator import seed_examples
     from services.llm.local import LocalModel

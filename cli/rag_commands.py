@@ -72,7 +72,7 @@ def eval_rag(
     access leaks; with --answers, the agent's answers (declines, citations, ragas string
     similarity); with --judge, ragas faithfulness and answer relevancy."""
     os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
-    from agents.rag_agent import RagAgent
+    from agents.rag.agent import RagAgent
     from cli.main import _settings
     from evals.doc_chunks import read_documents
     from evals.rag_eval import (

@@ -2,7 +2,7 @@
 
 The command functions live here and are registered by `cli.main`, `cli.eval_commands` and
 `cli.bench_commands`. The routing policy is `--policy FILE`, else the `ROUTING_POLICY_FILE`
-setting, else the packaged `agents/routing_policy.yaml`.
+setting, else the packaged `agents/routing/policy.yaml`.
 
 With the embedding model (the default) the router weighs evidence: `route` searches the
 platform's own document index and matches the schema; `eval routing` and `bench routing` use
@@ -23,7 +23,7 @@ from rich.table import Table
 from services.identity import Role
 
 if TYPE_CHECKING:
-    from agents.routing_policy import RoutingPolicy
+    from agents.routing.policy import RoutingPolicy
     from evals.routing_eval import RoutingEvalReport
 
 console = Console(stderr=True, soft_wrap=True)
@@ -49,7 +49,7 @@ EmbeddingsOption = Annotated[
 
 
 def _policy(path: Path | None) -> tuple[RoutingPolicy, str]:
-    from agents.routing_policy import RoutingPolicyError, load_routing_policy
+    from agents.routing.policy import RoutingPolicyError, load_routing_policy
     from cli.main import _settings
 
     path = path or _settings().routing_policy_file
@@ -70,9 +70,9 @@ def _embedder(enabled: bool):  # noqa: ANN202 - retrieval.embeddings.Embedder or
 
 def _platform_evidence(embedder):  # noqa: ANN001, ANN202 - Embedder -> RoutingEvidence
     """The platform's own document index and schema, as the assistant weighs them."""
-    from agents.routing_evidence import RoutingEvidence
+    from agents.routing.evidence import RoutingEvidence
     from cli.main import _settings
-    from graphs.assistant import INTERNAL_TABLES
+    from graphs.build import INTERNAL_TABLES
     from retrieval.factory import open_document_index
     from retrieval.schema_evidence import SchemaEvidence
     from services.catalog import catalog_from_metadata
@@ -95,7 +95,7 @@ def route(
     as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
 ) -> None:
     """Label one request (type, sensitivity, complexity), pick its provider, and say why."""
-    from agents.router import Router
+    from agents.routing.router import Router
     from services.identity import Caller
 
     routing_policy, _ = _policy(policy)
@@ -130,7 +130,7 @@ def eval_routing(
 ) -> None:
     """Accuracy and confusion matrices of the router's labels on a golden set, and how many
     confidential requests would reach a cloud provider (exit 1 unless that is 0)."""
-    from agents.router import Router
+    from agents.routing.router import Router
     from evals.routing_eval import RoutingGoldenError, load_routing_golden, run
 
     routing_policy, policy_name = _policy(policy)

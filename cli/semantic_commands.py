@@ -27,7 +27,7 @@ def semantic_check(
     expression parses, every row set and measure passes the SQL guard, and every tool figure
     names a read tool. Prints each problem with its line and exits 1 when there is one."""
     from cli.main import _settings
-    from graphs.assistant import sql_catalog
+    from graphs.build import sql_catalog
     from services.db.engines import make_replica_engine
     from services.semantic.loader import SemanticModelError, load_semantic_model
     from sql_guard.policy import platform_policy

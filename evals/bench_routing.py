@@ -11,7 +11,7 @@ over each input length, are warmed on the seed utterances before anything is tim
 golden question is ever cached by the embedder. Budget: a routing decision without a model call
 takes at most 5 ms at the median of the cold calls.
 
-With `settings` the router also weighs evidence (`agents.routing_evidence`): a search of the demo
+With `settings` the router also weighs evidence (`agents.routing.evidence`): a search of the demo
 documents and a match against the schema for every clause, as `eval routing` does. Its embedder
 then remembers vectors as the platform's does (a text embedded once per request, however many
 parts of the router ask), and forgets them before every cold call.
@@ -30,9 +30,9 @@ from functools import partial
 import numpy as np
 from pydantic import BaseModel, Field
 
-from agents.router import Router
-from agents.routing_classifier import EmbeddingClassifier, TextEmbedder, load_examples
-from agents.routing_policy import RoutingPolicy
+from agents.routing.classifier import EmbeddingClassifier, TextEmbedder, load_examples
+from agents.routing.policy import RoutingPolicy
+from agents.routing.router import Router
 from evals.routing_eval import RoutingCase, demo_evidence
 from services.settings import Settings
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.rag_agent import PassageSearch, RagAgent, Scored
+from agents.rag.agent import PassageSearch, RagAgent, Scored
 from evals.answer_facts import invented_figures, states_facts
 from evals.rag_golden import RagGoldenQuestion
 from retrieval.chunks import Chunk

@@ -9,12 +9,12 @@ router would send to a cloud provider.
 
     trading-assist eval routing --golden evals/golden/routing.jsonl [--out report.json]
 
-With the embedding model (the default) the router weighs evidence (`agents.routing_evidence`)
+With the embedding model (the default) the router weighs evidence (`agents.routing.evidence`)
 measured on what the golden sets were written against: the demo documents, indexed in memory,
 and the demo schema with the semantic model (`demo_evidence`).
 
 >>> import json, tempfile
->>> from agents.routing_policy import load_routing_policy
+>>> from agents.routing.policy import load_routing_policy
 >>> line = {"id": "r1", "question": "hello", "role": "customer", "query_type": "general",
 ...         "sensitivity": "public", "complexity": "simple"}
 >>> with tempfile.TemporaryDirectory() as tmp:
@@ -34,13 +34,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agents.router import Complexity, QueryType, RouteDecision, Router
-from agents.routing_evidence import RoutingEvidence
-from agents.routing_policy import Provider
+from agents.routing.evidence import RoutingEvidence
+from agents.routing.policy import Provider
+from agents.routing.router import Complexity, QueryType, RouteDecision, Router
 from evals.doc_chunks import DEMO_SOURCES, read_documents
 from evals.golden import read_golden_lines
 from evals.rag_index import eval_index
-from graphs.assistant import INTERNAL_TABLES
+from graphs.build import INTERNAL_TABLES
 from retrieval.schema_evidence import SchemaEvidence
 from retrieval.vector_cache import TextEmbedder
 from services.catalog import catalog_from_metadata

@@ -29,11 +29,11 @@ from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, create_engine
 
-from agents import prompts
-from agents.semantic.instructions import InstructionMatcher
-from agents.semantic.metric_path import MetricPath
-from agents.sql_agent import MAX_SQL_TOKENS, SqlAgent, parse_draft
-from agents.sql_memory import SqlMemory
+from agents.sql import prompts
+from agents.sql.agent import MAX_SQL_TOKENS, SqlAgent, parse_draft
+from agents.sql.memory import SqlMemory
+from agents.sql.semantic.instructions import InstructionMatcher
+from agents.sql.semantic.metric_path import MetricPath
 from evals.golden import GoldenQuestion
 from retrieval.embeddings import Embedder
 from retrieval.schema_linking import SchemaLinker

@@ -1,7 +1,8 @@
 """The assistant as the CLI, the API and the chat UI use it: a question in, an answer out.
 
 It owns the graph and what the graph needs (engines, the guard's policy, the chat model),
-checks the request before the graph sees it, and writes the audit trail.
+checks the request before the graph sees it, and writes the audit trail. How the graph is built
+is `graphs.build`; how conversations are kept, listed and pruned is `graphs.threads`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from contextvars import ContextVar
-from datetime import timedelta
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -21,20 +21,15 @@ from langchain_core.messages import BaseMessage
 from langgraph.types import Command
 from sqlalchemy import Engine
 
-from agents import prompts
 from agents.actions.pending import Decision
 from agents.actions.planner import ToolCall
 from agents.actions.planner import stable_prefix as action_prefix
-from agents.followup import Turn
-from agents.model_selector import ModelSelector
-from agents.rag_agent import RagAgent
-from agents.router import Router
-from agents.routing_evidence import RoutingEvidence
-from agents.routing_policy import load_routing_policy
-from agents.semantic.instructions import InstructionMatcher
-from agents.semantic.metric_path import MetricPath
-from agents.sql_agent import SqlAgent
-from agents.sql_memory import SqlMemory
+from agents.rag.agent import RagAgent
+from agents.routing.followup import Turn
+from agents.routing.policy import load_routing_policy
+from agents.routing.router import Router
+from agents.sql.memory import SqlMemory
+from graphs import build, threads
 from graphs.answers import (
     ChatAnswer,
     ChatEvent,
@@ -47,21 +42,14 @@ from graphs.answers import (
     first_draft,
     usage_of,
 )
-from graphs.chat.graph import build_chat_graph
-from graphs.chat.nodes import ChatAgents
-from graphs.chat.state import MAX_HISTORY, ChatContext, stored_types
-from graphs.checkpointer import open_checkpointer, prune
+from graphs.chat.state import MAX_HISTORY, ChatContext, read_state
 from graphs.feedback import ExampleFeedback
 from retrieval.embeddings import Embedder
 from retrieval.index import DocumentIndex
 from retrieval.library import DocumentLibrary
-from retrieval.schema_evidence import SchemaEvidence
-from retrieval.schema_linking import SchemaLinker
-from services import audit, clock
-from services.catalog import Catalog, catalog_from_engine, catalog_from_metadata
+from services import audit
 from services.db.engines import make_engine, make_replica_engine, sqlite_file
 from services.db.migrate import require_schema
-from services.db.models import Base
 from services.errors import AssistantError
 from services.identity import Caller, Role
 from services.llm.privacy import PrivacyRefusal
@@ -77,48 +65,11 @@ from services.settings import Settings
 from services.trading import OrderResult, TradingService
 from services.users import caller_for
 from sql_guard.policy import platform_policy
-from sql_guard.runner import ReplicaRunner
-from sql_guard.semantic_check import require_sound
 from tools.context import ToolServices
 from tools.registry import ToolKind
 from tools.tool_set import platform_tools
 
 log = logging.getLogger(__name__)
-
-
-# The platform's bookkeeping, and document text (searched through the index, which applies each
-# document's access rules), are not for the SQL agent
-INTERNAL_TABLES = {
-    "sql_examples",
-    "sql_example_reviews",
-    "document_versions",
-    "document_chunks",
-    "notification_preferences",  # notifications' bookkeeping (services/notifications)
-    "notification_events",
-    "outbox_events",
-    "processed_events",
-    "api_keys",  # credentials of other systems (services/auth)
-    "user_passwords",  # the chat UI's sign-in passwords, hashed (services/auth)
-    "stripe_customers",  # payments' bookkeeping (services/payments)
-    "stripe_events",
-}
-
-
-def sql_catalog(replica: Engine) -> Catalog:
-    """The tables the SQL agent is told about: the database's, less the platform's own
-    bookkeeping."""
-    return catalog_from_engine(
-        replica, base=catalog_from_metadata(Base.metadata), volatile=frozenset({"audit_log"})
-    ).without(INTERNAL_TABLES)
-
-
-def platform_notes(caller: Caller) -> str:
-    """The platform's own conventions, told to the model after the schema."""
-    return prompts.PLATFORM_NOTES.format(
-        scope=prompts.SCOPE_CUSTOMER.format(user_id=caller.user_id)
-        if caller.is_scoped
-        else prompts.SCOPE_STAFF,
-    )
 
 
 _asking: ContextVar[Caller | None] = ContextVar("asking", default=None)
@@ -203,92 +154,58 @@ class Assistant:
     def dialect(self) -> str:
         return "postgres" if self.engine.dialect.name == "postgresql" else self.engine.dialect.name
 
-    def _runner(self) -> ReplicaRunner:
-        settings = self.settings
-        return ReplicaRunner(
-            self.replica, max_rows=settings.sql_row_limit, timeout_s=settings.sql_timeout_s
-        )
-
     def require_semantic_model(self) -> None:
         """Check the semantic model against the database; `SemanticModelError` naming the
         file's line when it is broken (the server calls this before it starts)."""
         self.ensure_database()
-        catalog = sql_catalog(self.replica)
-        self._require_sound(catalog, self._runner(), self.dialect)
-
-    def _require_sound(self, catalog: Catalog, runner: ReplicaRunner, dialect: str) -> None:
-        read_tools = self.tools.names(ToolKind.READ)
-        require_sound(self.semantic, catalog, self.policy, runner, dialect, read_tools)
-
-    def _sql_agent(self) -> SqlAgent:
-        """Built on first use: the catalog is read from the database, which must exist, and
-        the semantic model checked against it (a broken file answers nothing)."""
-        settings = self.settings
-        catalog = sql_catalog(self.replica)
-        if self.embedder is not None:
-            self.memory = SqlMemory(self.embedder, self.feedback.load())
-        dialect = self.dialect
-        runner = self._runner()
-        self._require_sound(catalog, runner, dialect)
-        return SqlAgent(
-            self.llm,
-            catalog=catalog,
-            policy=self.policy,
-            runner=runner,
-            dialect=dialect,
-            max_retries=settings.sql_max_retries,
-            notes=platform_notes,
-            semantic=self.semantic,
-            advice=InstructionMatcher(self.embedder, self.semantic.instructions)
-            if self.embedder is not None
-            else None,
-            metrics=MetricPath(self.embedder, self.semantic)
-            if self.embedder is not None and settings.sql_metric_path
-            else None,
-            linker=SchemaLinker(self.embedder, catalog)
-            if self.embedder is not None and settings.sql_schema_linking
-            else None,
-            subjects=SchemaEvidence(self.embedder, catalog, self.semantic)
-            if self.embedder is not None
-            else None,
-            min_database=self.routing_policy.evidence.database,
-            memory=self.memory,
-            samples=settings.sql_samples,
-            examples=settings.sql_examples,
+        catalog = build.sql_catalog(self.replica)
+        runner = build.runner(self.replica, self.settings)
+        build.require_sound_model(
+            self.semantic, catalog, self.policy, runner, self.dialect, self.tools
         )
 
     async def _ensure_graph(self):
+        """The graph, built on the first request (`graphs.build`): the SQL agent, the router's
+        evidence of what the platform holds, the conversation store and its pruning."""
         if self._graph is None:
-            self.sql_agent = self._sql_agent()
-            subjects = self.sql_agent.subjects
-            if self.index is not None or subjects is not None:  # what the platform holds
-                self.router.evidence = RoutingEvidence(self.index, subjects)
+            self.sql_agent = build.sql_agent(
+                self.settings,
+                self.llm,
+                self.embedder,
+                replica=self.replica,
+                policy=self.policy,
+                semantic=self.semantic,
+                tools=self.tools,
+                dialect=self.dialect,
+                min_database=self.routing_policy.evidence.database,
+                examples=self.feedback.load,
+                remember=self._remember,
+            )
+            evidence = build.routing_evidence(self.index, self.sql_agent.subjects)
+            if evidence is not None:
+                self.router.evidence = evidence
             checkpointer = await self._resources.enter_async_context(
-                open_checkpointer(self.settings.checkpoint_url, stored_types())
+                build.conversation_store(self.settings)
             )
             self._checkpointer = checkpointer
             if days := self.settings.conversation_retention_days:
                 # beside the first answer, not before it: the whole store is read
-                self._pruning = asyncio.create_task(self._prune(checkpointer, days))
-            agents = ChatAgents(
+                self._pruning = asyncio.create_task(threads.prune_old(checkpointer, days))
+            self._graph = build.chat_graph(
+                self.settings,
                 router=self.router,
-                models=ModelSelector(self.providers),
+                providers=self.providers,
                 sql=self.sql_agent,
                 rag=self.rag,
-                step_budget=self.settings.graph_step_budget,
                 tools=self.tools,
                 tool_services=self.tool_services,
-                confirmation_ttl_s=self.settings.action_confirmation_ttl_s,
+                checkpointer=checkpointer,
             )
-            self._graph = build_chat_graph(agents, checkpointer=checkpointer)
         return self._graph
 
-    @staticmethod
-    async def _prune(checkpointer, days: int) -> None:
-        try:
-            await prune(checkpointer, clock.now() - timedelta(days=days))
-        except Exception:  # a store it cannot read keeps its data, and the platform runs
-            log.exception("old conversations could not be deleted")
+    def _remember(self, memory: SqlMemory) -> None:
+        """The SQL agent's memory, which approved feedback adds to from now on."""
+        self.memory = memory
 
     async def warm_up(self, callers: list[Caller] | None = None) -> None:
         """Have the model hold each caller's schema prompt processed (one slot each), and the
@@ -335,60 +252,22 @@ class Assistant:
             )
         return text
 
-    @staticmethod
-    def _thread_key(caller: Caller, thread_id: str) -> str:
-        """Threads are kept per user, so nobody continues (or reads) another's conversation."""
-        owner = "operator" if caller.user_id is None else f"user-{caller.user_id}"
-        return f"{owner}/{thread_id}"
-
     # -- conversations -----------------------------------------------------------------------
     async def threads(self, caller: Caller) -> list[ThreadSummary]:
         """The caller's conversations, the latest first."""
         await self._ensure_graph()
-        owner = self._thread_key(caller, "")
-        latest: dict[str, Any] = {}
-        async for stored in self._checkpointer.alist(None):
-            key = stored.config["configurable"]["thread_id"]
-            if not key.startswith(owner):
-                continue
-            when = stored.checkpoint["ts"]
-            if key not in latest or when > latest[key].checkpoint["ts"]:
-                latest[key] = stored
-        summaries = []
-        for key, stored in latest.items():
-            history = stored.checkpoint["channel_values"].get("history") or []
-            summaries.append(
-                ThreadSummary(
-                    thread_id=key.removeprefix(owner),
-                    updated_at=stored.checkpoint["ts"],
-                    turns=len(history),
-                    last_question=history[-1].question if history else None,
-                )
-            )
-        return sorted(summaries, key=lambda t: t.updated_at, reverse=True)
+        return await threads.summaries(self._checkpointer, caller)
 
     async def thread(self, caller: Caller, thread_id: str) -> ThreadDetail:
         """One of the caller's conversations: its turns (question, route, answer, SQL) and the
         action it waits on, if any; another user's thread is "not found", as a missing one."""
         graph = await self._ensure_graph()
-        config = {"configurable": {"thread_id": self._thread_key(caller, thread_id)}}
-        snapshot = await graph.aget_state(config)
-        if not snapshot.values:
-            raise AssistantError("not_found", f"there is no conversation {thread_id} of yours")
-        history = snapshot.values.get("history") or []
-        return ThreadDetail(
-            thread_id=thread_id,
-            updated_at=snapshot.created_at or "",
-            turns=len(history),
-            last_question=history[-1].question if history else None,
-            messages=[turn.model_dump() for turn in history],
-            pending_action=snapshot.interrupts[0].value if snapshot.interrupts else None,
-        )
+        return await threads.detail(graph, caller, thread_id)
 
     async def delete_thread(self, caller: Caller, thread_id: str) -> None:
         """Forget one of the caller's conversations, whole."""
         await self.thread(caller, thread_id)  # a thread that is not theirs is not found
-        await self._checkpointer.adelete_thread(self._thread_key(caller, thread_id))
+        await threads.delete(self._checkpointer, caller, thread_id)
         await self._audit(caller, "thread.delete", "ok", thread_id=thread_id)
 
     # -- answering -------------------------------------------------------------------------
@@ -447,7 +326,7 @@ class Assistant:
             self.ensure_database()
             graph = await self._ensure_graph()
             config = {
-                "configurable": {"thread_id": self._thread_key(caller, thread_id)},
+                "configurable": {"thread_id": threads.thread_key(caller, thread_id)},
                 "callbacks": [usage],
                 "recursion_limit": 2 * self.settings.graph_step_budget + 6,
             }
@@ -548,7 +427,7 @@ class Assistant:
                 else f"{what} is not waiting for your confirmation in this conversation",
             )
         resume = Decision(approve=approve, action_id=waiting[0]["id"])
-        return Command(resume=resume.model_dump()), dict(snapshot.values)
+        return Command(resume=resume.model_dump()), read_state(snapshot.values)
 
     def _order_changed(self, order: OrderResult) -> None:
         """An order placed, filled, cancelled or rejected: its owner's stream hears of it."""

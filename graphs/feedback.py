@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from agents.sql_memory import SqlMemory
+from agents.sql.memory import SqlMemory
 from services import audit, sql_examples
 from services.errors import AssistantError
 from services.identity import Caller, Role

@@ -16,7 +16,7 @@ changes what counts as on the schema.
 The best similarity is a coarse measure: a question sharing one word's meaning with a column
 ("bars" in a question about bullion, "close" in one about an exchange's hours) scores like a
 data question. The router therefore weighs it against the documents' evidence, and its
-threshold is low (see `agents/routing_policy.yaml`).
+threshold is low (see `agents/routing/policy.yaml`).
 
 `subject` names, in the question's own words, what the database does not hold: of the
 question's short runs of words, the one whose meaning is furthest from every entry while still

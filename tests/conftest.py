@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from langchain_core.messages import BaseMessage
 
-from agents.sql_agent import SqlAgent
+from agents.sql.agent import SqlAgent
 from cli.setup import build_demo_data
 from graphs.assistant import Assistant
 from services import clock

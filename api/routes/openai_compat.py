@@ -19,7 +19,7 @@ from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from agents.followup import Turn
+from agents.routing.followup import Turn
 from api.deps import AssistantDep, ChatCaller
 from graphs.answers import ChatAnswer, final_answer
 from services.errors import AssistantError

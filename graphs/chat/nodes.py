@@ -17,11 +17,11 @@ from agents.actions.pending import Decision, PendingAction
 from agents.actions.planner import Clarify, plan
 from agents.answer_composer import compose_answer
 from agents.direct_answer import help_text, reason
-from agents.followup import Turn, continues, in_context
-from agents.model_selector import ModelSelector
-from agents.rag_agent import RagAgent
-from agents.router import QueryType, RequestPart, RouteDecision, Router
-from agents.sql_agent import OffSchema, SqlAgent
+from agents.rag.agent import RagAgent
+from agents.routing.followup import Turn, continues, in_context
+from agents.routing.model_selector import ModelSelector
+from agents.routing.router import QueryType, RequestPart, RouteDecision, Router
+from agents.sql.agent import OffSchema, SqlAgent
 from graphs.chat.state import MAX_HISTORY, ChatContext, ChatState, PartResult
 from services.errors import AssistantError
 from services.identity import Caller

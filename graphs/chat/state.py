@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from agents.actions.pending import PendingAction
 from agents.actions.planner import ToolCall
-from agents.followup import Turn
-from agents.router import RequestPart, RouteDecision
-from agents.sql_agent import SqlOutcome
+from agents.routing.followup import Turn
+from agents.routing.router import RequestPart, RouteDecision
+from agents.sql.agent import SqlOutcome
 from services.identity import Caller
 
 MAX_HISTORY = 10  # turns kept per thread; older ones no longer help a follow-up
@@ -60,6 +60,24 @@ class ChatContext:
     """Per-run data: who is asking. Set by the API or CLI from the authenticated request."""
 
     caller: Caller
+
+
+_FIELDS = {name: TypeAdapter(field.annotation) for name, field in ChatState.model_fields.items()}
+
+
+def read_state(values: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint's values in the state's own types. A checkpoint names each stored class by
+    the module it was stored from, and one stored before its class moved comes back as plain
+    fields (the checkpointer imports only the modules it was told of); they are read as the
+    class here, as the graph reads its own state.
+
+    >>> read_state({"history": [{"question": "q", "route": "sql", "answer": "a"}]})["history"]
+    [Turn(question='q', route='sql', answer='a', sql=None)]
+    """
+    return {
+        name: _FIELDS[name].validate_python(value) if name in _FIELDS else value
+        for name, value in values.items()
+    }
 
 
 def stored_types(model: type[BaseModel] = ChatState) -> set[type]:

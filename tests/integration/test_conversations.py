@@ -108,6 +108,37 @@ async def test_a_follow_up_is_told_by_the_router_not_by_its_words(make_assistant
     assert "Follow-up question: und nur die ausgeführten?" in seen[2]
 
 
+async def test_a_conversation_kept_before_its_classes_moved_is_still_read(make_assistant, tmp_path):
+    """A checkpoint names each stored class by its module: one written while `Turn` lived in
+    `agents.followup` is listed, read and continued after the move."""
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    from agents.routing.followup import Turn
+    from graphs.chat.state import stored_types
+    from graphs.checkpointer import open_checkpointer
+
+    class Moved(Turn):
+        pass
+
+    Moved.__module__, Moved.__name__, Moved.__qualname__ = "agents.followup", "Turn", "Turn"
+    url = f"sqlite:///{tmp_path / 'threads.db'}"
+    kept = empty_checkpoint()
+    kept["channel_values"] = {
+        "history": [Moved(question=FIRST, route="sql", answer="12", sql=FIRST_SQL)]
+    }
+    async with open_checkpointer(url, stored_types()) as saver:
+        config = {"configurable": {"thread_id": "operator/old-desk", "checkpoint_ns": ""}}
+        await saver.aput(config, kept, {"source": "loop", "step": 1, "parents": {}}, {})
+    assistant, _ = make_assistant(responder, checkpoint_url=url)
+    operator = assistant.caller(None)
+    assert [(t.thread_id, t.last_question) for t in await assistant.threads(operator)] == [
+        ("old-desk", FIRST)
+    ]
+    assert (await assistant.thread(operator, "old-desk")).messages[0]["sql"] == FIRST_SQL
+    follow = await assistant.ask(FOLLOW_UP, operator, "old-desk")
+    assert "status = 'filled'" in follow.sql
+
+
 async def test_without_a_thread_each_question_starts_a_conversation(make_assistant):
     assistant, model = make_assistant(responder)
     one = await assistant.ask(FIRST, assistant.caller(None))

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from agents.router import QueryType, Router
-from agents.routing_evidence import RoutingEvidence
-from agents.routing_policy import load_routing_policy
-from agents.sql_agent import OffSchema
-from graphs.assistant import sql_catalog
+from agents.routing.evidence import RoutingEvidence
+from agents.routing.policy import load_routing_policy
+from agents.routing.router import QueryType, Router
+from agents.sql.agent import OffSchema
+from graphs.build import sql_catalog
 from retrieval.chunks import DocumentAccess
 from retrieval.embeddings import Embedder
 from retrieval.factory import open_document_index

@@ -10,7 +10,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from agents.model_selector import ModelSelector
+from agents.routing.model_selector import ModelSelector
 from graphs.assistant import Assistant
 from services.errors import AssistantError
 from services.llm.scripted import ScriptedChatModel, replies

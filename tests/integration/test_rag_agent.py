@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from langchain_core.messages import BaseMessage
 
-from agents.rag_agent import RagAgent
-from agents.rag_prompts import DECLINE
+from agents.rag.agent import RagAgent
+from agents.rag.prompts import DECLINE
 from evals.doc_chunks import read_documents
 from retrieval.embeddings import Embedder
 from retrieval.faiss_store import FaissStore

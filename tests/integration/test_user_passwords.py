@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from cli.main import app as cli
-from graphs.assistant import INTERNAL_TABLES
+from graphs.build import INTERNAL_TABLES
 from services.auth import passwords
 from services.db.engines import make_engine
 from services.db.models import User, UserPassword

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from graphs.assistant import INTERNAL_TABLES
+from graphs.build import INTERNAL_TABLES
 from services.identity import Role
 from sql_guard.policy import platform_policy
 

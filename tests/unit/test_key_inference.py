@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from agents.sql_repair import repair
+from agents.sql.repair import repair
 from services.catalog import catalog_from_engine, catalog_from_metadata
 from services.db.models import Base
 

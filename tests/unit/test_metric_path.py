@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from agents.semantic.metric_path import MetricPath
+from agents.sql.semantic.metric_path import MetricPath
 from retrieval.embeddings import Embedder
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel

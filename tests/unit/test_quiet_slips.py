@@ -8,8 +8,8 @@ import json
 import pytest
 from sqlalchemy import text
 
-from agents.quiet_slips import mended
-from agents.time_differences import with_time_differences
+from agents.sql.quiet_slips import mended
+from agents.sql.time_differences import with_time_differences
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
 

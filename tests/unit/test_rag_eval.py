@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from agents.rag_agent import RagAgent
+from agents.rag.agent import RagAgent
 from evals.convert_tatqa import convert_tatqa
 from evals.doc_chunks import read_documents
 from evals.rag_eval import (

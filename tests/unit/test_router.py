@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.request_split import split_clauses
-from agents.router import Complexity, QueryType, RouteDecision, Router
-from agents.routing_classifier import SEED_FILE, load_examples
-from agents.routing_evidence import Evidence, EvidenceDocument
-from agents.routing_policy import RoutingPolicy, RoutingPolicyError, load_routing_policy
-from agents.routing_rules import normalise
-from agents.sensitivity import (
+from agents.routing.classifier import SEED_FILE, load_examples
+from agents.routing.evidence import Evidence, EvidenceDocument
+from agents.routing.policy import RoutingPolicy, RoutingPolicyError, load_routing_policy
+from agents.routing.request_split import split_clauses
+from agents.routing.router import Complexity, QueryType, RouteDecision, Router
+from agents.routing.rules import normalise
+from agents.routing.sensitivity import (
     TABLE_SENSITIVITY,
     VISIBILITY_SENSITIVITY,
     find_personal_data,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.router import Router
-from agents.routing_policy import load_routing_policy
+from agents.routing.policy import load_routing_policy
+from agents.routing.router import Router
 from evals import bench_routing, routing_eval
 from evals.routing_eval import (
     ROUTING_GOLDEN,

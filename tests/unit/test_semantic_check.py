@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from graphs.assistant import sql_catalog
+from graphs.build import sql_catalog
 from services.semantic.loader import PACKAGED_MODEL, SemanticModelError, parse_semantic_model
 from services.settings import get_settings
 from sql_guard.policy import platform_policy

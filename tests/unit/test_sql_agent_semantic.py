@@ -8,9 +8,9 @@ import json
 import pytest
 from sqlalchemy import text
 
-from agents import prompts
-from agents.semantic.instructions import InstructionMatcher
-from graphs.assistant import platform_notes
+from agents.sql import prompts
+from agents.sql.semantic.instructions import InstructionMatcher
+from graphs.build import platform_notes
 from retrieval.embeddings import Embedder
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel

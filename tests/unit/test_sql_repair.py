@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from agents.date_shapes import in_stored_shape
-from agents.sql_agent import RETRY_TEMPERATURE, SqlAgent
-from agents.sql_repair import repair, unechoed
+from agents.sql.agent import RETRY_TEMPERATURE, SqlAgent
+from agents.sql.date_shapes import in_stored_shape
+from agents.sql.repair import repair, unechoed
 from services.catalog import Catalog, ColumnInfo, TableInfo, catalog_from_engine
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel

@@ -4,7 +4,7 @@ model's drafts scripted."""
 
 import json
 
-from agents.value_checks import foreign_values
+from agents.sql.value_checks import foreign_values
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
 

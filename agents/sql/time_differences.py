@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from agents.sql_tree import parse, table_aliases
+from agents.sql.tree import parse, table_aliases
 from services.catalog import Catalog
 
 _TIME_TYPES = ("DATE", "DATETIME", "TIMESTAMP", "TIME")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from agents.sql_tree import parse, result_figures
+from agents.sql.tree import parse, result_figures
 
 _OVER_GROUPS = {exp.Sum: exp.Sum, exp.Count: exp.Sum, exp.Max: exp.Max, exp.Min: exp.Min}
 

@@ -1,8 +1,8 @@
 """The router's label vocabularies, shared by the router and its policy file.
 
-They live apart from `agents.router` so the policy (`agents.routing_policy`) can name them
-without importing the router, and the router can import the policy. `agents.router` re-exports
-both enums; import them from there.
+They live apart from `agents.routing.router` so the policy (`agents.routing.policy`) can name
+them without importing the router, and the router can import the policy.
+`agents.routing.router` re-exports both enums; import them from there.
 """
 
 from __future__ import annotations

@@ -3,19 +3,19 @@ answers wrongly, with one reading whatever the schema or the question's words.
 
 Each mend is its own module, acting on the SQLGlot tree and the catalog only:
 `x IN (SELECT x FROM t)` where `t` has no `x` compares with `t`'s own column
-(`agents.sql_repair.unechoed`); a month bounded by days is the stored date, SQLite's
-`DATE(x, 'month')` the month of x (`agents.date_shapes`); a difference of stored times is a
-span in days (`agents.time_differences`); a running total beside a GROUP BY runs over the
-groups' totals, and a plain column beside a count is its group (`agents.grouping`). What the
-guard or the database refuses is repaired afterwards (`agents.sql_repair.repair`).
+(`agents.sql.repair.unechoed`); a month bounded by days is the stored date, SQLite's
+`DATE(x, 'month')` the month of x (`agents.sql.date_shapes`); a difference of stored times is a
+span in days (`agents.sql.time_differences`); a running total beside a GROUP BY runs over the
+groups' totals, and a plain column beside a count is its group (`agents.sql.grouping`). What the
+guard or the database refuses is repaired afterwards (`agents.sql.repair.repair`).
 """
 
 from __future__ import annotations
 
-from agents.date_shapes import in_stored_shape
-from agents.grouping import grouped
-from agents.sql_repair import unechoed
-from agents.time_differences import with_time_differences
+from agents.sql.date_shapes import in_stored_shape
+from agents.sql.grouping import grouped
+from agents.sql.repair import unechoed
+from agents.sql.time_differences import with_time_differences
 from services.catalog import Catalog
 
 

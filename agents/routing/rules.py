@@ -4,7 +4,7 @@ Each query type has weighted cues (regular expressions over the lowercased text,
 the product's domain: the schema, the ways people ask about rules and procedures, the tools'
 verbs). A text's score for a type is the sum of the weights of its cues that match; the highest
 score wins. Which documents a text is about is not a cue: the router passes in the documents
-its search of the index found (`agents.routing_evidence`). The rules are *confident* when the
+its search of the index found (`agents.routing.evidence`). The rules are *confident* when the
 winner scores at least `CONFIDENT_SCORE` and leads the runner-up by `CONFIDENT_MARGIN`;
 otherwise the router may ask the embedding classifier.
 
@@ -23,10 +23,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from agents.request_split import split_clauses
-from agents.routing_labels import Complexity, QueryType
-from agents.routing_sources import TICKERS, discloses_self, own_records, tables_named
-from agents.sensitivity import find_personal_data
+from agents.routing.labels import Complexity, QueryType
+from agents.routing.request_split import split_clauses
+from agents.routing.sensitivity import find_personal_data
+from agents.routing.sources import TICKERS, discloses_self, own_records, tables_named
 
 CONFIDENT_SCORE = 2.0
 CONFIDENT_MARGIN = 1.0
@@ -442,7 +442,7 @@ def _count(pattern: str | re.Pattern[str], text: str) -> int:
 
 
 def complexity(text: str, query_type: QueryType, clauses: int = 1) -> tuple[Complexity, str]:
-    """How much work one part of a request is, and why (see `agents/ROUTING.md`). `clauses`
+    """How much work one part of a request is, and why (see `agents/routing/ROUTING.md`). `clauses`
     is how many clauses of the same kind were joined into the part (two actions: combined).
 
     >>> complexity("show my open orders", QueryType.SQL)

@@ -11,7 +11,7 @@ rule errs on the side of confidential: an unknown table or document counts as co
 | touches `audit_log` (who did what) or `sql_examples` (questions users typed) | confidential |
 | touches `market_prices` | public |
 | touches `documents`, `document_versions` or `document_chunks` (the firm's documents, internal ones included) | internal |
-| its document evidence points at public documents (`agents.routing_evidence`) | public |
+| its document evidence points at public documents (`agents.routing.evidence`) | public |
 | its document evidence points at internal documents (staff only; a customer's search never finds them) | internal |
 | its document evidence points at restricted documents (named roles or users only) | confidential |
 | names a particular customer or record ("user 42", "order #17") | confidential |

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from langchain_core.runnables import Runnable
 
-from agents.routing_policy import Provider
+from agents.routing.policy import Provider
 from services.llm.errors import ProviderUnavailable
 from services.llm.privacy import CLOUD_CLEARED, SENSITIVITY_KEY, Sensitivity
 from services.llm.providers import ModelTask, ProviderHandle

@@ -1,12 +1,12 @@
 """The request router: what a request is, how sensitive, how complex, and which provider serves
 it, decided in well under a millisecond on the common path and explained in plain words.
 
-1. **Parts.** The request is cut into clauses (`agents.request_split`); each is classified;
+1. **Parts.** The request is cut into clauses (`agents.routing.request_split`); each is classified;
    adjacent clauses of the same kind are joined back, a greeting beside a real request is
    dropped, and a clause with no signal of its own joins the one before it. A compound
    question ("what is my BTC position, and what does the fee schedule say about
    withdrawals?") keeps one part per kind, in order; its `query_type` is the first part's.
-2. **Evidence.** With an evidence source (`agents.routing_evidence`), every clause that is not
+2. **Evidence.** With an evidence source (`agents.routing.evidence`), every clause that is not
    a request to act or small talk is measured against what the platform holds: a search of
    the documents the caller may read, and a match against the schema and the semantic model.
    Documents that speak of it count for the document kind in the rules; a clause the rules
@@ -16,15 +16,15 @@ it, decided in well under a millisecond on the common path and explained in plai
    figures (realised P&L by FIFO lots is no single query). The thresholds are the routing
    policy's `evidence` section. Without an evidence source (no embedding
    model) the rules' reading stands.
-3. **Query type.** The rules (`agents.routing_rules`) decide when they are confident.
-   Otherwise, with an embedder, the embedding classifier (`agents.routing_classifier`) adds
+3. **Query type.** The rules (`agents.routing.rules`) decide when they are confident.
+   Otherwise, with an embedder, the embedding classifier (`agents.routing.classifier`) adds
    its vote; without one the rules' best guess stands.
-4. **Sensitivity** (`agents.sensitivity`, whose docstring holds the rule table): the most
+4. **Sensitivity** (`agents.routing.sensitivity`, whose docstring holds the rule table): the most
    sensitive of personal data found in the text, the tables each part touches
-   (`agents.routing_sources`, else the schema evidence's), the visibility of the documents the
+   (`agents.routing.sources`, else the schema evidence's), the visibility of the documents the
    evidence points at, and, for a customer, speaking of their own circumstances.
 5. **Complexity:** the most complex part; two parts are at least moderate, three complex.
-6. **Provider:** the routing policy (`agents.routing_policy`), which cannot send a
+6. **Provider:** the routing policy (`agents.routing.policy`), which cannot send a
    confidential request to the cloud; the router checks that once more before it answers.
 
 >>> from services.identity import Caller
@@ -37,7 +37,7 @@ it, decided in well under a millisecond on the common path and explained in plai
 Without evidence the rules' reading stands; with it, a data-looking question whose subject the
 database does not hold is answered from the documents that speak of it:
 
->>> from agents.routing_evidence import Evidence, EvidenceDocument
+>>> from agents.routing.evidence import Evidence, EvidenceDocument
 >>> from retrieval.schema_evidence import SchemaMatch
 >>> class Custody:
 ...     def gather(self, text, caller):
@@ -63,19 +63,19 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from agents.request_split import split_clauses
-from agents.routing_classifier import EmbeddingClassifier, TextEmbedder
-from agents.routing_evidence import Evidence, EvidenceDocument
-from agents.routing_labels import Complexity, QueryType, most_complex
-from agents.routing_policy import Provider, RoutingPolicy, load_routing_policy
-from agents.routing_rules import RuleVerdict, classify, complexity, is_small_talk, normalise
-from agents.routing_sources import discloses_self, names_firm_figures, tables_for
-from agents.sensitivity import (
+from agents.routing.classifier import EmbeddingClassifier, TextEmbedder
+from agents.routing.evidence import Evidence, EvidenceDocument
+from agents.routing.labels import Complexity, QueryType, most_complex
+from agents.routing.policy import Provider, RoutingPolicy, load_routing_policy
+from agents.routing.request_split import split_clauses
+from agents.routing.rules import RuleVerdict, classify, complexity, is_small_talk, normalise
+from agents.routing.sensitivity import (
     TABLE_SENSITIVITY,
     find_personal_data,
     highest,
     sources_sensitivity,
 )
+from agents.routing.sources import discloses_self, names_firm_figures, tables_for
 from retrieval.chunks import Visibility
 from services.identity import Caller, Role
 from services.llm.privacy import Sensitivity
@@ -134,7 +134,7 @@ class RouteDecision(BaseModel):
 
 
 class EvidenceSource(Protocol):
-    """What the router asks about a clause (`agents.routing_evidence.RoutingEvidence`)."""
+    """What the router asks about a clause (`agents.routing.evidence.RoutingEvidence`)."""
 
     def gather(self, text: str, caller: Caller) -> Evidence: ...
 

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from agents.sql_tree import RANGES, is_day, parse, range_bounds
+from agents.sql.tree import RANGES, is_day, parse, range_bounds
 
 _SAMPLE = datetime(2023, 1, 2, 3, 4, 5)
 _UNIT_FORMATS = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}

@@ -5,9 +5,9 @@ search, before ranking); decline without asking the model when no passage is rel
 (a threshold on the retrieval scores); otherwise number the passages and have the model answer
 through a JSON schema, citing them inline as [1], [2]; keep only citations that name a passage
 shown, moved to the passage that holds the answer's figures when the model miscounted
-(`agents.citation_check`). An answer the model marks unanswerable, one that cites nothing shown,
-or one stating a figure that no passage holds is declined: it cannot be checked against the
-documents, so it is not passed on.
+(`agents.rag.citation_check`). An answer the model marks unanswerable, one that cites nothing
+shown, or one stating a figure that no passage holds is declined: it cannot be checked against
+the documents, so it is not passed on.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError
 
-from agents import rag_prompts
-from agents.citation_check import check_citations
+from agents.rag import prompts
+from agents.rag.citation_check import check_citations
 from retrieval.chunks import Chunk
 from retrieval.index import ScoredHit, SearchFilters
 from services.identity import Caller
@@ -229,14 +229,14 @@ class RagAgent:
 
     def messages(self, question: str, passages: list[Passage]) -> list:
         shown = "\n\n".join(
-            rag_prompts.PASSAGE.format(
+            prompts.PASSAGE.format(
                 number=p.number, source=source_line(p.chunk), text=p.chunk.text.strip()
             )
             for p in passages
         )
         return [
-            SystemMessage(rag_prompts.RAG_SYSTEM),
-            HumanMessage(rag_prompts.RAG_USER.format(passages=shown, question=question)),
+            SystemMessage(prompts.RAG_SYSTEM),
+            HumanMessage(prompts.RAG_USER.format(passages=shown, question=question)),
         ]
 
     async def answer(
@@ -293,4 +293,4 @@ def _bound(llm: BaseChatModel):
 
 
 def _declined(passages: list[Passage], reason: str) -> RagOutcome:
-    return RagOutcome(answer=rag_prompts.DECLINE, passages=passages, declined=True, reason=reason)
+    return RagOutcome(answer=prompts.DECLINE, passages=passages, declined=True, reason=reason)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 
 from sqlglot import exp
 
-from agents.sql_tree import parse, table_aliases, text_comparisons
+from agents.sql.tree import parse, table_aliases, text_comparisons
 from services.catalog import Catalog, ColumnInfo, TableInfo
 
 Holds = Callable[[str, str, str], bool | None]  # (table, column, value): does a row hold it?

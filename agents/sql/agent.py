@@ -32,15 +32,15 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field, ValidationError
 from sqlglot import exp
 
-from agents import prompts
-from agents.quiet_slips import mended
-from agents.semantic.instructions import InstructionMatcher
-from agents.semantic.metric_path import METRIC_FORMAT, MetricPath, parse_metric_query
-from agents.semantic.prompt import semantic_notes
-from agents.sql_memory import REUSE_SIMILARITY, Example, SqlMemory
-from agents.sql_repair import repair
-from agents.sql_tree import parse as parse_sql
-from agents.value_checks import foreign_values, unheld_values
+from agents.sql import prompts
+from agents.sql.memory import REUSE_SIMILARITY, Example, SqlMemory
+from agents.sql.quiet_slips import mended
+from agents.sql.repair import repair
+from agents.sql.semantic.instructions import InstructionMatcher
+from agents.sql.semantic.metric_path import METRIC_FORMAT, MetricPath, parse_metric_query
+from agents.sql.semantic.prompt import semantic_notes
+from agents.sql.tree import parse as parse_sql
+from agents.sql.value_checks import foreign_values, unheld_values
 from retrieval.schema_evidence import SchemaEvidence
 from retrieval.schema_linking import SchemaLinker
 from services import clock
@@ -213,7 +213,7 @@ class SqlAgent:
         tables schema linking finds. `semantic` is what the business's words mean: shown after
         the schema, and its names expanded in the model's SQL before the guard; `advice`
         finds its instructions that apply to a question; `metrics` sends the aggregate
-        questions its measures fit the structured way first (`agents.semantic.metric_path`).
+        questions its measures fit the structured way first (`agents.sql.semantic.metric_path`).
         `subjects` measures whether the database holds a question's subject at all; below
         `min_database` (the routing policy's `evidence.database`) the agent declines."""
         self.llm = llm
@@ -416,10 +416,10 @@ class SqlAgent:
         return str(reply.content)
 
     async def _try(self, draft: str, caller: Caller, attempts: int) -> _Attempt:
-        """Run a draft with its quiet slips mended (`agents.quiet_slips`); when the guard or
+        """Run a draft with its quiet slips mended (`agents.sql.quiet_slips`); when the guard or
         the database refuses it, run its repair instead, if it has one (the refusal of the
         draft itself is what goes back to the model). A value it compares a column with that
-        the column never holds becomes its problem (`agents.value_checks`)."""
+        the column never holds becomes its problem (`agents.sql.value_checks`)."""
         sql = mended(draft, self.catalog, self.dialect)
         attempt = await self._run(draft, sql, caller, attempts)
         # repaired as base tables: `open_orders` is a row set, not a misspelt `orders`

@@ -1,6 +1,6 @@
 """The embedding classifier the router asks when its rules are unsure.
 
-It compares a text with the seed utterances in `routing_examples.jsonl` (about 30 per query type,
+It compares a text with the seed utterances in `examples.jsonl` (about 30 per query type,
 written for this product and kept apart from the golden set the router is evaluated on) and lets
 the `K` most similar vote, each with its cosine similarity. The seeds are embedded once, on the
 first call; each text's vote is cached, so a repeated question costs a dictionary look-up.
@@ -18,10 +18,10 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
-from agents.routing_labels import QueryType
-from agents.routing_rules import normalise
+from agents.routing.labels import QueryType
+from agents.routing.rules import normalise
 
-SEED_FILE = Path(__file__).with_name("routing_examples.jsonl")
+SEED_FILE = Path(__file__).with_name("examples.jsonl")
 K = 7
 
 

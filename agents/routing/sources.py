@@ -1,8 +1,8 @@
 """What data a request would touch: the tables and the caller's own records its words point at.
-`agents.sensitivity` turns these into a sensitivity.
+`agents.routing.sensitivity` turns these into a sensitivity.
 
 These are sensitivity rules, not routing: which *documents* a request reads is measured on the
-index itself (`agents.routing_evidence`), so no list of document topics is kept here. The table
+index itself (`agents.routing.evidence`), so no list of document topics is kept here. The table
 vocabulary comes from the schema (`services/db/models.py`: table and column comments), not from
 any test set. It is deliberately generous: naming a table that a question does not need only
 keeps it on the local model; missing one could send customer data to the cloud.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from agents.routing_labels import QueryType
+from agents.routing.labels import QueryType
 
 _T = "trading_accounts"
 

@@ -9,7 +9,7 @@ words:
 - **schema:** the question against the tables, columns, values and the semantic model's names
   and synonyms (`retrieval.schema_evidence`).
 
-How strong each must be is the routing policy's `evidence` section (`agents/routing_policy.yaml`).
+How strong each must be is the routing policy's `evidence` section (`agents/routing/policy.yaml`).
 
 >>> class NoDocuments:
 ...     def search(self, query, caller, k=None, filters=None, *, rerank=True):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agents.router import QueryType, RouteDecision
+from agents.routing.router import QueryType, RouteDecision
 
 
 class Turn(BaseModel):
@@ -33,7 +33,7 @@ def continues(own: RouteDecision, earlier: Turn) -> bool:
     general answer (a reading that points elsewhere, say at the documents after a data
     question, stands on its own).
 
-    >>> from agents.router import Complexity, RequestPart, Sensitivity
+    >>> from agents.routing.router import Complexity, RequestPart, Sensitivity
     >>> def read(kind, confident):
     ...     part = RequestPart(text="q", query_type=kind)
     ...     return RouteDecision(query_type=kind, sensitivity=Sensitivity.PUBLIC,

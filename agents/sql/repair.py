@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from agents.sql_tree import (
+from agents.sql.tree import (
     conditions,
     name_words,
     own_columns,

@@ -3,7 +3,7 @@
 A policy is an ordered list of rules (`when` some labels, use a `provider`; the first rule that
 matches wins), a `default` for requests no rule matches, a `fallback` section for when the
 chosen provider is down, and the `evidence` thresholds that decide what a request is about.
-The file format is documented in the packaged `routing_policy.yaml` and in `agents/ROUTING.md`.
+The file format is documented in the packaged `policy.yaml` and in `agents/routing/ROUTING.md`.
 
 The policy never overrides privacy. When a file is loaded, every combination of labels a
 confidential request can carry is run through the rules; a rule (or a default) that would send
@@ -28,11 +28,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from agents.routing_labels import Complexity, QueryType
+from agents.routing.labels import Complexity, QueryType
 from services.identity import Role
 from services.llm.privacy import Sensitivity
 
-PACKAGED_POLICY = Path(__file__).with_name("routing_policy.yaml")
+PACKAGED_POLICY = Path(__file__).with_name("policy.yaml")
 
 Provider = Literal["local", "cloud"]
 
@@ -106,7 +106,7 @@ class Fallback(BaseModel):
 
 
 class EvidenceThresholds(BaseModel):
-    """How strong the evidence of what the platform holds must be (`agents.routing_evidence`):
+    """How strong the evidence of what the platform holds must be (`agents.routing.evidence`):
     cosine similarities (all-MiniLM-L6-v2), from -1 to 1."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -229,7 +229,7 @@ def load_routing_policy(path: Path | None = None) -> RoutingPolicy:
     ...     load_routing_policy(Path(f.name))
     Traceback (most recent call last):
     ...
-    agents.routing_policy.RoutingPolicyError: ...: policy: rule 1 would send a confidential request to the cloud ...
+    agents.routing.policy.RoutingPolicyError: ...: policy: rule 1 would send a confidential request to the cloud ...
     """  # noqa: E501
     path = PACKAGED_POLICY if path is None else Path(path)
     try:
