@@ -35,10 +35,10 @@ from agents.sql.memory import SqlMemory
 from agents.sql.semantic.instructions import InstructionMatcher
 from agents.sql.semantic.metric_path import MetricPath
 from evals.golden import GoldenQuestion
+from graphs.build import sql_catalog
 from retrieval.embeddings import Embedder
 from retrieval.schema_linking import SchemaLinker
-from services.catalog import Catalog, catalog_from_engine, catalog_from_metadata
-from services.db.models import Base
+from services.catalog import Catalog, catalog_from_engine
 from services.errors import AssistantError
 from services.identity import Caller, Role
 from services.semantic.model import SemanticModel
@@ -197,10 +197,14 @@ def open_database(path: Path) -> Database:
         ]
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     platform = names >= PLATFORM_TABLES
-    base = catalog_from_metadata(Base.metadata) if platform else None
-    catalog = catalog_from_engine(engine, descriptions=_descriptions(path), base=base)
-    if platform:  # the agent's memory table is not part of what users ask about
-        catalog = catalog.without({"sql_examples"})
+    # the platform's own database is shown to the model as the platform shows it (its
+    # bookkeeping tables left out): with them the schema passes the size shown whole, each
+    # question gets its own linked part of it, and no processed prompt is ever reused
+    catalog = (
+        sql_catalog(engine)
+        if platform
+        else catalog_from_engine(engine, descriptions=_descriptions(path))
+    )
     return Database(path, engine, catalog, ";\n".join(raw) + ";", platform)
 
 

@@ -83,3 +83,20 @@ def test_defog_descriptions_reach_the_catalog_of_both_databases():
     assert "0 for user" in comments[("wallet_transactions_daily", "sender_type")]
     assert "possible values" in comments[("users", "status")]
     assert comments[("sbTicker", "sbTickerType")]
+
+
+def test_the_platform_database_is_prompted_as_the_platform_prompts_it(demo_settings):
+    """The eval shows the model the schema the platform shows, whole, so the processed prompt
+    serves every question; with the platform's bookkeeping tables it was cut per question."""
+    from evals.sql_eval import open_database, pipeline_agent
+    from graphs.build import INTERNAL_TABLES, platform_notes
+    from retrieval.embeddings import Embedder
+    from services.identity import Caller, Role
+
+    db = open_database(demo_settings.var_dir / "trading_assist.db")
+    assert db.is_platform and not INTERNAL_TABLES & {t.name for t in db.catalog.tables}
+    model = ScriptedChatModel(responder=lambda *_: "")
+    agent = pipeline_agent(model, db, Embedder(), 1, platform_notes, [])
+    admin = Caller(role=Role.ADMIN)
+    shown = [agent.tables_for(q, admin) for q in ("fees last month", "my cash in total?")]
+    assert shown[0] == shown[1] == agent._allowed(admin) and agent.stable_prefix(admin)
