@@ -2,12 +2,15 @@
 
 The steps, top to bottom: search the index as the caller (access control happens inside the
 search, before ranking); decline without asking the model when no passage is relevant enough
-(a threshold on the retrieval scores); otherwise number the passages and have the model answer
-through a JSON schema, citing them inline as [1], [2]; keep only citations that name a passage
-shown, moved to the passage that holds the answer's figures when the model miscounted
-(`agents.rag.citation_check`). An answer the model marks unanswerable, one that cites nothing
-shown, or one stating a figure that no passage holds is declined: it cannot be checked against
-the documents, so it is not passed on.
+(a threshold on the retrieval scores); otherwise number the passages, their tables written as
+rows with their headers and a range table cut to the row the question's amount falls in
+(`agents.rag.tables`), and have the model answer through a JSON schema, citing them inline as
+[1], [2]; keep only citations that name a passage shown, moved to the passage that holds the
+answer's figures when the model miscounted (`agents.rag.citation_check`). An answer the model
+marks unanswerable, or one that cites nothing shown, is declined: it cannot be checked against
+the documents. An answer stating a figure that no passage holds is sent back once with the
+figure named; when the second answer invents too, the answer is the cited passage's own
+sentence that best matches the question, quoted.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError
 
 from agents.rag import prompts
-from agents.rag.citation_check import check_citations
+from agents.rag.citation_check import check_citations, coverage, invented
+from agents.rag.tables import as_rows
 from retrieval.chunks import Chunk
 from retrieval.index import ScoredHit, SearchFilters
 from services.identity import Caller
@@ -112,7 +116,8 @@ class RagOutcome(BaseModel):
     reason: str | None = Field(
         None,
         description="Why it declined: no_relevant_passages, model_declined, uncited (no passage "
-        "shown is cited) or unsupported (a figure in the answer is in no passage).",
+        "shown is cited) or unsupported (a figure in the answer is in no passage); `quoted` when "
+        "the answer is a passage's own sentence because the model twice stated such a figure.",
     )
 
 
@@ -230,7 +235,9 @@ class RagAgent:
     def messages(self, question: str, passages: list[Passage]) -> list:
         shown = "\n\n".join(
             prompts.PASSAGE.format(
-                number=p.number, source=source_line(p.chunk), text=p.chunk.text.strip()
+                number=p.number,
+                source=source_line(p.chunk),
+                text=as_rows(p.chunk.text.strip(), question),
             )
             for p in passages
         )
@@ -253,39 +260,100 @@ class RagAgent:
             log.info("no passage relevant enough for %r; declined without the model", question)
             return _declined(passages, "no_relevant_passages")
         model = _bound(llm) if llm is not None else self.llm
-        reply = await model.ainvoke(self.messages(question, passages))
-        draft = parse_reply(str(reply.content))
-        if draft is None or not draft.answerable or not draft.answer.strip():
-            return _declined(passages, "model_declined")
-        shown = {p.number for p in passages}
-        answer = keep_markers(draft.answer, shown)
-        inline = cited_numbers(answer)
-        numbers = inline + [n for n in draft.citations if n in shown and n not in inline]
-        if not numbers:
-            log.info("the model's answer cites no passage shown: %.200r", draft.answer)
-            return _declined(passages, "uncited")
-        shown_texts = {p.number: p.chunk.text for p in passages}
-        checked = check_citations(answer, numbers, shown_texts, question)
-        if checked is None:
-            log.info("the model's answer states a figure no passage holds: %.200r", answer)
-            return _declined(passages, "unsupported")
-        if checked != numbers:
-            log.info("citations %s of %.120r moved to %s", numbers, answer, checked)
-            answer, numbers = append_markers(keep_markers(answer, set()), checked), checked
-        elif not inline:  # listed but not marked: the markers go at the end of the answer
-            answer = append_markers(answer, numbers)
-        citations = [
-            Citation(
-                number=n,
-                chunk_id=passages[n - 1].chunk.id,
-                document_id=passages[n - 1].chunk.document_id,
-                title=passages[n - 1].chunk.title,
-                section=passages[n - 1].chunk.section,
-                page=passages[n - 1].chunk.page,
-            )
-            for n in numbers
-        ]
-        return RagOutcome(answer=answer, citations=citations, passages=passages)
+        messages = self.messages(question, passages)
+        reply = str((await model.ainvoke(messages)).content)
+        first = parse_reply(reply)
+        outcome = checked(first, question, passages)
+        if outcome.reason != "unsupported" or first is None:
+            return outcome
+        figures = ", ".join(sorted(invented(first.answer, _texts(passages), question)))
+        log.info("figures %s are in no passage; asking once more, the failure named", figures)
+        messages += [AIMessage(reply), HumanMessage(prompts.UNSUPPORTED.format(figures=figures))]
+        retry = str((await model.ainvoke(messages)).content)
+        second = checked(parse_reply(retry), question, passages)
+        if second.reason != "unsupported":
+            return second
+        log.info("the second answer invents figures too; quoting the passages instead")
+        return quoted(question, passages, cited_numbers(first.answer) + first.citations)
+
+
+def checked(draft: RagDraft | None, question: str, passages: list[Passage]) -> RagOutcome:
+    """The model's draft as an answer whose citations name passages shown and hold its
+    figures, or a decline saying why it cannot be passed on."""
+    if draft is None or not draft.answerable or not draft.answer.strip():
+        return _declined(passages, "model_declined")
+    shown = {p.number for p in passages}
+    answer = keep_markers(draft.answer, shown)
+    inline = cited_numbers(answer)
+    numbers = inline + [n for n in draft.citations if n in shown and n not in inline]
+    if not numbers:
+        log.info("the model's answer cites no passage shown: %.200r", draft.answer)
+        return _declined(passages, "uncited")
+    repaired = check_citations(answer, numbers, _texts(passages), question)
+    if repaired is None:
+        log.info("the model's answer states a figure no passage holds: %.200r", answer)
+        return _declined(passages, "unsupported")
+    if repaired != numbers:
+        log.info("citations %s of %.120r moved to %s", numbers, answer, repaired)
+        answer, numbers = append_markers(keep_markers(answer, set()), repaired), repaired
+    elif not inline:  # listed but not marked: the markers go at the end of the answer
+        answer = append_markers(answer, numbers)
+    return RagOutcome(answer=answer, citations=_citations(passages, numbers), passages=passages)
+
+
+def quoted(question: str, passages: list[Passage], cited: list[int]) -> RagOutcome:
+    """The sentence of the cited passages (a table row counts as one) that shares most words
+    with the question, quoted with its citation: what the documents say, in their own words,
+    when the model twice stated figures they do not hold."""
+    shown = {p.number: p for p in passages}
+    numbers = [n for n in cited if n in shown] or [passages[0].number]
+    candidates = [
+        (n, sentence)
+        for n in numbers
+        for sentence in sentences(as_rows(shown[n].chunk.text, question))
+    ]
+    number, sentence = max(candidates, key=lambda c: coverage(question, c[1]))
+    return RagOutcome(
+        answer=f"The documents say: \u201c{sentence}\u201d [{number}]",
+        citations=_citations(passages, [number]),
+        passages=passages,
+        reason="quoted",
+    )
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences and lines of a passage, headings and table markup aside.
+
+    >>> sentences("## Fees\\n\\nWires cost $25. Cards are free.\\n- Plan: Pro; Price: $29")
+    ['Wires cost $25.', 'Cards are free.', 'Plan: Pro; Price: $29']
+    """
+    found = []
+    for line in text.splitlines():
+        line = line.strip().lstrip("-*").strip()
+        if line and not line.startswith(("#", "|")):
+            found.extend(s for s in _SENTENCE_END.split(line) if s)
+    return found
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+
+
+def _texts(passages: list[Passage]) -> dict[int, str]:
+    return {p.number: p.chunk.text for p in passages}
+
+
+def _citations(passages: list[Passage], numbers: list[int]) -> list[Citation]:
+    return [
+        Citation(
+            number=n,
+            chunk_id=passages[n - 1].chunk.id,
+            document_id=passages[n - 1].chunk.document_id,
+            title=passages[n - 1].chunk.title,
+            section=passages[n - 1].chunk.section,
+            page=passages[n - 1].chunk.page,
+        )
+        for n in numbers
+    ]
 
 
 def _bound(llm: BaseChatModel):

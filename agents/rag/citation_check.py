@@ -3,8 +3,9 @@
 Small models answer from the right passage and then cite the wrong number ("[2]" for the first
 passage) or quote a figure no passage holds. Both are checked on the text, without a model:
 - every number in the answer must appear in a passage it cites; a number that appears in another
-  shown passage moves the citation there, a number found in none means the model made it up and
-  the answer is not used (as the SQL answer composer refuses a changed figure);
+  shown passage moves the citation there; a number found in none, and not one step of
+  arithmetic from a figure of the question and one of the passages ("1.5% of 500 is 7.50"),
+  means the model made it up and the answer is not used as it is;
 - with no number to go by, a citation whose passage shares far fewer of the answer's words than
   another shown passage moves to that passage.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import product
 
 from retrieval.terms import terms
 
@@ -47,6 +49,40 @@ def coverage(answer: str, passage: str) -> float:
     return len(wanted & set(terms(passage))) / len(wanted) if wanted else 0.0
 
 
+def computed(stated: set[str], held: set[str]) -> set[str]:
+    """Figures one step of arithmetic makes from a figure the question states and one a passage
+    holds: a sum, a difference, a product or a percentage (an answer may work out "1.5% of
+    500"). Passage figures are not combined with each other: with dozens of them, nearly any
+    number would be some sum.
+
+    >>> sorted(computed({"500"}, {"1.5"}), key=float)
+    ['7.5', '498.5', '501.5', '750']
+    """
+    found = set()
+    for a, b in product((float(f) for f in stated), [float(f) for f in held]):
+        found.update(_canonical(r) for r in (a + b, abs(a - b), a * b, a * b / 100))
+    return found
+
+
+def _canonical(value: float) -> str:
+    return format(round(value, 4), "f").rstrip("0").rstrip(".")
+
+
+def invented(answer: str, passages: dict[int, str], question: str = "") -> set[str]:
+    """Figures of the answer that no shown passage holds, the question does not state, and one
+    step of arithmetic on a figure of each does not give.
+
+    >>> shown = {1: "Card payouts cost 1.5%; wires cost $25."}
+    >>> sorted(invented("On $500 a card payout costs $7.50 [1].", shown, "Fee on $500?"))
+    []
+    >>> sorted(invented("Wires cost $30 [1].", shown, "Fee on $500?"))
+    ['30']
+    """
+    stated = numbers(question)
+    held = set().union(*(numbers(text) for text in passages.values()))
+    return numbers(answer) - stated - held - computed(stated, held)
+
+
 def check_citations(
     answer: str, cited: Sequence[int], passages: dict[int, str], question: str = ""
 ) -> list[int] | None:
@@ -64,14 +100,15 @@ def check_citations(
     >>> check_citations("On $500, cards cost 1.5% [2].", [2], shown, question="Fee on $500?")
     [2]
     """
-    figures = numbers(answer) - numbers(question)
+    if invented(answer, passages, question):
+        return None  # a figure no passage holds
+    held_anywhere = set().union(*(numbers(text) for text in passages.values()))
+    figures = (numbers(answer) - numbers(question)) & held_anywhere  # computed ones aside
     if figures:
         held = set().union(*(numbers(passages[n]) for n in cited)) if cited else set()
         missing = figures - held
         if not missing:
             return list(cited)
-        if missing - set().union(*(numbers(text) for text in passages.values())):
-            return None  # a figure no passage holds
         holders = [n for n, text in passages.items() if figures <= numbers(text)]
         if not holders:  # the figures are spread over passages: cite each passage that helps
             holders = [n for n, text in passages.items() if figures & numbers(text)]

@@ -23,3 +23,6 @@ RAG_USER = """Passages:
 {passages}
 
 Question: {question}"""
+
+UNSUPPORTED = """Your answer states {figures}, which no passage says. Answer again using only \
+figures written in the passages, or set "answerable" to false."""

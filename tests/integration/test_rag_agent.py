@@ -14,7 +14,7 @@ from langchain_core.messages import BaseMessage
 
 from agents.rag.agent import RagAgent
 from agents.rag.prompts import DECLINE
-from evals.doc_chunks import read_documents
+from evals.doc_chunks import chunk_document, read_documents
 from retrieval.embeddings import Embedder
 from retrieval.faiss_store import FaissStore
 from retrieval.index import DocumentIndex
@@ -107,14 +107,47 @@ async def test_a_miscounted_citation_moves_to_the_passage_holding_the_figure(ind
     assert outcome.answer == f"International wire withdrawals cost $25.00 each [{citation.number}]."
 
 
-async def test_an_answer_with_a_figure_no_passage_holds_is_declined(index):
+async def test_a_figure_no_passage_holds_is_sent_back_once_with_the_figure_named(index):
     model = ScriptedChatModel(
-        responder=replies('{"answerable": true, "citations": [1], "answer": "Wires cost $99 [1]."}')
+        responder=replies(
+            '{"answerable": true, "citations": [1], "answer": "Wires cost $99 [1]."}',
+            '{"answerable": true, "citations": [1], "answer": "Wires cost $25.00 [1]."}',
+        )
     )
     outcome = await RagAgent(model, index).answer(
         "How much does an international wire withdrawal cost?", CUSTOMER
     )
-    assert outcome.declined and outcome.reason == "unsupported" and outcome.answer == DECLINE
+    assert len(model.calls) == 2
+    retry = model.calls[1]["messages"]
+    assert "99" in str(retry[-1].content) and "Wires cost $99" in str(retry[-2].content)
+    assert not outcome.declined and "$25.00" in outcome.answer
+    (citation,) = outcome.citations
+    assert "$25.00" in outcome.passages[citation.number - 1].chunk.text
+
+
+async def test_twice_invented_figures_give_way_to_the_passage_quoted(index):
+    invents = '{"answerable": true, "citations": [1], "answer": "Wires cost $99 [1]."}'
+    model = ScriptedChatModel(responder=replies(invents, invents))
+    question = "How much does an international wire withdrawal cost?"
+    outcome = await RagAgent(model, index).answer(question, CUSTOMER)
+    assert len(model.calls) == 2 and not outcome.declined and outcome.reason == "quoted"
+    assert "$99" not in outcome.answer
+    (citation,) = outcome.citations
+    quote = outcome.answer.split("\u201c")[1].split("\u201d")[0]
+    assert quote in outcome.passages[citation.number - 1].chunk.text
+
+
+async def test_a_figure_worked_out_from_the_question_and_a_passage_stands(index):
+    def respond(messages: Sequence[BaseMessage], _kwargs: dict[str, Any]) -> str:
+        number = next(n for n, text in passages_in(messages).items() if "$25.00" in text)
+        answer = f"Four international wires cost $100 [{number}]."
+        return json.dumps({"answerable": True, "citations": [number], "answer": answer})
+
+    model = ScriptedChatModel(responder=respond)
+    outcome = await RagAgent(model, index).answer(
+        "What do 4 international wire withdrawals cost?", CUSTOMER
+    )
+    assert len(model.calls) == 1 and not outcome.declined and "$100" in outcome.answer
 
 
 async def test_off_topic_questions_are_declined_without_calling_the_model(index):
@@ -161,3 +194,46 @@ async def test_a_customer_prompt_never_holds_internal_text(index):
     )
     staff = await RagAgent(staff_model, index, top_k=10).answer(question, SUPPORT)
     assert not staff.declined and staff.citations[0].title == "Anti-Money Laundering Policy"
+
+
+RATE_CARD = """---
+title: Transfer Rate Card
+visibility: public
+---
+# Transfer Rate Card
+
+## Outgoing transfer fees
+
+A transfer is charged by the band its amount falls in.
+
+| Transfer amount (EUR) | Domestic | Foreign |
+|---|---|---|
+| 0 to 999.99 | free | 12.00 |
+| 1,000.00 to 9,999.99 | 1.00 | 15.00 |
+| 10,000.00 to 49,999.99 | 3.00 | 20.00 |
+| 50,000.00 and above | 6.00 | 35.00 |
+"""
+
+
+async def test_the_row_an_amount_falls_in_is_chosen_in_code_and_shown_alone(tmp_path):
+    path = tmp_path / "rate_card.md"
+    path.write_text(RATE_CARD, encoding="utf-8")
+    card = chunk_document(path, document_id=1)
+    embedder = Embedder()
+    card_index = DocumentIndex(FaissStore(embedder.dimension), embedder)
+    card_index.replace_document(1, list(card.chunks), doc_type="fee_schedule")
+
+    def respond(messages: Sequence[BaseMessage], _kwargs: dict[str, Any]) -> str:
+        number = next(n for n, text in passages_in(messages).items() if "Domestic" in text)
+        answer = f"A domestic transfer of 25,000 EUR costs 3.00 EUR [{number}]."
+        return json.dumps({"answerable": True, "citations": [number], "answer": answer})
+
+    model = ScriptedChatModel(responder=respond)
+    outcome = await RagAgent(model, card_index).answer(
+        "What does a domestic transfer of 25,000 EUR cost?", CUSTOMER
+    )
+    (shown,) = [t for t in passages_in(model.calls[0]["messages"]).values() if "Domestic" in t]
+    assert "The row that applies to 25,000 (row 3 of 4)" in shown
+    assert "Transfer amount (EUR): 10,000.00 to 49,999.99; Domestic: 3.00; Foreign: 20.00" in shown
+    assert "12.00" not in shown and "|" not in shown  # the other rows and the markup are gone
+    assert not outcome.declined and outcome.citations[0].section.endswith("transfer fees")
