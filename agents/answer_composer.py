@@ -1,12 +1,16 @@
 """One sentence that states the query result.
 
-The model phrases it, but a sentence that drops or changes a value of a one-row result is not
-trusted: the deterministic summary is used instead, so a number is never invented.
+Where the model would add nothing but words around the values (one value, or a short list of
+one column's values) the sentence is written from a template, which saves a model call of a
+second or more. Otherwise the model phrases it, but a sentence that drops or changes a value
+of a one-row result is not trusted: the deterministic summary is used instead, so a number is
+never invented.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -33,11 +37,41 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+_NAMED = re.compile(r"[A-Za-z][A-Za-z0-9_ ]*")
+
+
+def templated(result: QueryResult) -> str | None:
+    """The sentence for one column of at most `SHOWN_ROWS` values, named by the column when its
+    name reads as words; None for any other shape.
+
+    >>> from sql_guard.runner import Column
+    >>> def result(name, *values):
+    ...     column = Column(name=name, type="text")
+    ...     return QueryResult(columns=[column], rows=[[v] for v in values], truncated=False,
+    ...                        elapsed_ms=1.0)
+    >>> templated(result("open_orders", 12))
+    'Open orders: 12.'
+    >>> templated(result("COUNT(*)", 3.5))
+    'The answer is 3.50.'
+    >>> templated(result("symbol", "AAPL", "MSFT"))
+    'Symbol: AAPL, MSFT.'
+    """
+    if len(result.columns) != 1 or not result.rows or len(result.rows) > SHOWN_ROWS:
+        return None
+    values = ", ".join(format_value(row[0]) for row in result.rows)
+    more = " (and more)" if result.truncated else ""
+    name = result.columns[0].name
+    if not _NAMED.fullmatch(name):
+        return f"The answer is {values}{more}."
+    return f"{name.replace('_', ' ').strip().capitalize()}: {values}{more}."
+
+
 def plain_summary(result: QueryResult) -> str:
     if not result.rows:
         return "I found no matching records."
-    if len(result.rows) == 1 and len(result.columns) == 1:
-        return f"The answer is {format_value(result.rows[0][0])}."
+    sentence = templated(result)
+    if sentence:
+        return sentence
     if len(result.rows) == 1:
         pairs = ", ".join(
             f"{c.name.replace('_', ' ')}: {format_value(v)}"
@@ -66,6 +100,9 @@ def faithful(sentence: str, result: QueryResult) -> bool:
 async def compose_answer(llm: BaseChatModel, question: str, result: QueryResult) -> str:
     if not result.rows or len(result.rows) > SHOWN_ROWS:
         return plain_summary(result)
+    sentence = templated(result)
+    if sentence:
+        return sentence
     rows = [[format_value(v) for v in row] for row in result.rows]
     user = prompts.ANSWER_USER.format(
         question=question,

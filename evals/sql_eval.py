@@ -5,7 +5,9 @@ multiset, in order only when the gold query orders its result, with columns matc
 order (a right answer that lists `name, age` instead of `age, name` is still right). A
 prediction that fails to parse, is refused or fails to run is wrong. The baseline is the same
 model given the plain CREATE TABLE statements and the question, with no guard, no examples, no
-linking and no retries: what LangChain's SQL chain does.
+linking and no retries: what LangChain's SQL chain does. A pipeline question's latency is the
+whole answer, its sentence included (`agents.answer_composer`), as the chat gives it; the SQL's
+share is kept beside it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, create_engine
 
+from agents.answer_composer import compose_answer
 from agents.sql import prompts
 from agents.sql.agent import MAX_SQL_TOKENS, SqlAgent, parse_draft
 from agents.sql.memory import SqlMemory
@@ -59,7 +62,9 @@ class QuestionResult(BaseModel):
     predicted_sql: str | None = None
     correct: bool = False
     error: str | None = None
-    latency_s: float = 0.0
+    latency_s: float = Field(0.0, description="The whole answer: SQL and its sentence.")
+    sql_latency_s: float = Field(0.0, description="The SQL alone.")
+    answer: str | None = None
     source: str | None = None
 
 
@@ -258,6 +263,8 @@ async def run_pipeline(agent: SqlAgent, db: Database, q: GoldenQuestion) -> Ques
     try:
         outcome = await agent.answer(q.question, _caller(q), q.instructions or None)
         result.predicted_sql, result.source = outcome.sql, outcome.source
+        result.sql_latency_s = time.perf_counter() - started
+        result.answer = await compose_answer(agent.llm, q.question, outcome.result)
         result.latency_s = time.perf_counter() - started
         result.correct = _judge(db, q, outcome.result.rows)
     except (AssistantError, QueryError) as exc:

@@ -46,7 +46,8 @@ async def test_customer_gets_their_own_count(make_assistant, demo_engine):
     expected = _open_orders(demo_engine, user_id)
     assert answer.rows == [[expected]]
     assert f"user_id = {user_id}" in answer.sql
-    assert answer.answer == f"The result is {expected}."
+    assert answer.answer == f"Open orders: {expected}."  # one value: no model call for it
+    assert len(model.calls) == 1
     assert answer.route == "sql" and answer.attempts == 1
     system_prompt = model.calls[0]["messages"][0].content
     assert "CREATE TABLE orders" in system_prompt
@@ -112,12 +113,22 @@ async def test_rejected_sql_exhausts_retries(make_assistant):
 
 
 async def test_unfaithful_sentence_falls_back_to_the_numbers(make_assistant, demo_engine):
-    sql = json.dumps({"sql": "SELECT COUNT(*) FROM users"})
-    assistant, _ = make_assistant(replies(sql, "There are about a thousand users."))
+    query = "SELECT COUNT(*) AS users, MAX(id) AS last_id FROM users"
+    assistant, model = make_assistant(replies(json.dumps({"sql": query}), "About a thousand."))
+    answer = await assistant.ask("How many users, and the last id?", assistant.caller(None))
+    with demo_engine.connect() as conn:
+        count, last = conn.execute(text(query)).one()
+    assert len(model.calls) == 2  # the SQL, then the sentence that was not trusted
+    assert answer.answer == f"Here is the result: users: {count:,}, last id: {last:,}."
+
+
+async def test_a_single_value_is_stated_without_a_model_call(make_assistant, demo_engine):
+    sql = json.dumps({"sql": "SELECT COUNT(*) AS users FROM users"})
+    assistant, model = make_assistant(replies(sql, "unused"))
     answer = await assistant.ask("How many users?", assistant.caller(None))
     with demo_engine.connect() as conn:
         count = conn.execute(text("SELECT COUNT(*) FROM users")).scalar_one()
-    assert answer.answer == f"The answer is {count:,}."
+    assert len(model.calls) == 1 and answer.answer == f"Users: {count:,}."
 
 
 async def test_small_talk_needs_no_sql(make_assistant):

@@ -56,6 +56,9 @@ def test_runner_scores_pipeline_and_baseline():
     assert [r.correct for r in based] == [True, False]
     summary = summarise("pipeline", piped)
     assert summary.accuracy == 0.5 and summary.by_category["easy"]["total"] == 2
+    # the pipeline's answers are whole, sentence included; one value needs no model call
+    assert [r.answer for r in piped][0].startswith("The answer is ")
+    assert all(r.latency_s >= r.sql_latency_s > 0 for r in piped)
 
 
 def test_only_defog_style_metadata_becomes_comments(tmp_path):
