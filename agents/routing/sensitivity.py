@@ -24,7 +24,7 @@ rule errs on the side of confidential: an unknown table or document counts as co
 
 A document's sensitivity is its visibility, read from the index the moment the request is
 routed, so a document ingested a minute ago counts like the rest. The table list mirrors
-`services/db/models.py` (a unit test keeps them in step).
+`services/db/models/` (a unit test keeps them in step).
 
 Wallet addresses are matched on their format alone, without their checksums: a mistyped
 address is still somebody's address. Card numbers and IBANs do need their check digits, so an

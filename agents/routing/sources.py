@@ -3,7 +3,7 @@
 
 These are sensitivity rules, not routing: which *documents* a request reads is measured on the
 index itself (`agents.routing.evidence`), so no list of document topics is kept here. The table
-vocabulary comes from the schema (`services/db/models.py`: table and column comments), not from
+vocabulary comes from the schema (`services/db/models/`: table and column comments), not from
 any test set. It is deliberately generous: naming a table that a question does not need only
 keeps it on the local model; missing one could send customer data to the cloud.
 

@@ -1,0 +1,27 @@
+"""What every table shares: the declarative `Base`, its naming convention, column types, `col`."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData, Numeric
+from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Numeric(18, 2, asdecimal=False)
+Quantity = Numeric(24, 8, asdecimal=False)
+Price = Numeric(24, 8, asdecimal=False)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def col(*args, comment: str, **kwargs):
+    """`mapped_column` that refuses to exist without a comment."""
+    return mapped_column(*args, comment=comment, **kwargs)
