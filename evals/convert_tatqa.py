@@ -13,6 +13,7 @@ retrieval on a large, confusable corpus, not the demo's easy one.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -59,6 +60,35 @@ def answer_text(question: dict) -> str:
     answer = question["answer"]
     text = ", ".join(str(a) for a in answer) if isinstance(answer, list) else str(answer)
     return f"{text} {question['scale']}".strip() if question.get("scale") else text
+
+
+_AMOUNT = re.compile(r"^\(?-?[$€£]?\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*%?\)?$")
+
+
+def facts_of(question: dict) -> list[str]:
+    """What a right answer states, for `evals.answer_facts`: each span of a span answer (an
+    amount by its value), or the computed number, as given or rounded to two or one decimal.
+
+    >>> facts_of({"answer": ["$1,234.5", "Europe"]})
+    ['1234.5', 'Europe']
+    >>> facts_of({"answer": 18.267})
+    ['18.267|18.27|18.3']
+    """
+    answer = question["answer"]
+    if isinstance(answer, list):
+        facts = []
+        for span in (str(a).strip() for a in answer):
+            amount = _AMOUNT.match(span)
+            facts.append(
+                f"{amount.group(1).replace(',', '')}{amount.group(2) or ''}" if amount else span
+            )
+        return facts
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return [str(answer)]
+    ways = [str(answer), f"{value:.2f}", f"{value:.1f}"]
+    return ["|".join(dict.fromkeys(w.rstrip("0").rstrip(".") if "." in w else w for w in ways))]
 
 
 def section_of(question: dict) -> str | None:
@@ -112,6 +142,7 @@ def convert_tatqa(
                     "source": stem,
                     "section": section_of(question),
                     "answer_type": question["answer_type"],
+                    "facts": facts_of(question),
                 }
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
                 questions += 1
