@@ -30,7 +30,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from evals.bench_trading import fund, verified_traders
 from graphs.assistant import Assistant
@@ -108,14 +108,10 @@ async def _turns(assistant: Assistant, caller: Caller, turns: int) -> Timing:
     return timing(asks, confirms)
 
 
-def _orders(settings: Settings, user_id: int) -> int:
-    engine = make_engine(settings.database_url)
-    try:
-        with engine.connect() as conn:
-            query = select(func.count()).select_from(m.Order).where(m.Order.user_id == user_id)
-            return conn.execute(query).scalar_one()
-    finally:
-        engine.dispose()
+def _orders(engine: Engine, user_id: int) -> int:
+    with engine.connect() as conn:
+        query = select(func.count()).select_from(m.Order).where(m.Order.user_id == user_id)
+        return conn.execute(query).scalar_one()
 
 
 async def measure(
@@ -128,19 +124,19 @@ async def measure(
         load_demo_data(engine, seed=7, as_of=clock.today(), users=60)
         user_id, account_id = verified_traders(engine)[0]
         fund(engine, user_id, account_id, 1_000_000.0)
+        caller = Caller(user_id=user_id, role=Role.CUSTOMER)
+        before = _orders(engine, user_id)
+        results = []
+        for chat in (model, ScriptedChatModel(responder=scripted_call)):
+            assistant = Assistant(settings, chat, model_description=description)
+            try:
+                results.append(await _turns(assistant, caller, turns))
+            finally:
+                await assistant.aclose()
+        placed = _orders(engine, user_id) - before
     finally:
         engine.dispose()
-    caller = Caller(user_id=user_id, role=Role.CUSTOMER)
-    before = _orders(settings, user_id)
-    results = []
-    for chat in (model, ScriptedChatModel(responder=scripted_call)):
-        assistant = Assistant(settings, chat, model_description=description)
-        try:
-            results.append(await _turns(assistant, caller, turns))
-        finally:
-            await assistant.aclose()
     real, scripted = results
-    placed = _orders(settings, user_id) - before
     return OrderTurnReport(
         request=REQUEST,
         model=description,
