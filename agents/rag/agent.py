@@ -7,7 +7,8 @@ rows with their headers and a range table cut to the row the question's amount f
 (`agents.rag.tables`), and have the model answer through a JSON schema, citing them inline as
 [1], [2]; keep only citations that name a passage shown, moved to the passage that holds the
 answer's figures when the model miscounted (`agents.rag.citation_check`). An answer the model
-marks unanswerable, or one that cites nothing shown, is declined: it cannot be checked against
+marks unanswerable, one that cites nothing shown, or one that only restates the question (none
+of the cited passages' words beyond the question's) is declined: it cannot be checked against
 the documents. An answer stating a figure that no passage holds is sent back once with the
 figure named; when the second answer invents too, the answer is the cited passage's own
 sentence that best matches the question, quoted.
@@ -24,14 +25,16 @@ from typing import Protocol
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field, ValidationError
 
 from agents.rag import prompts
-from agents.rag.citation_check import check_citations, coverage, invented
+from agents.rag.citation_check import check_citations, coverage, echoes, invented
 from agents.rag.tables import as_rows
 from retrieval.chunks import Chunk
 from retrieval.index import ScoredHit, SearchFilters
 from services.identity import Caller
+from services.llm.errors import is_cut_off
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +119,9 @@ class RagOutcome(BaseModel):
     reason: str | None = Field(
         None,
         description="Why it declined: no_relevant_passages, model_declined, uncited (no passage "
-        "shown is cited) or unsupported (a figure in the answer is in no passage); `quoted` when "
-        "the answer is a passage's own sentence because the model twice stated such a figure.",
+        "shown is cited), unsupported (a figure in the answer is in no passage) or echo (the "
+        "answer says nothing its passages say beyond the question's words); `quoted` when the "
+        "answer is a passage's own sentence because the model twice stated such a figure.",
     )
 
 
@@ -233,11 +237,10 @@ class RagAgent:
         ]
 
     def messages(self, question: str, passages: list[Passage]) -> list:
+        texts = _texts(passages, question)
         shown = "\n\n".join(
             prompts.PASSAGE.format(
-                number=p.number,
-                source=source_line(p.chunk),
-                text=as_rows(p.chunk.text.strip(), question),
+                number=p.number, source=source_line(p.chunk), text=texts[p.number]
             )
             for p in passages
         )
@@ -261,20 +264,32 @@ class RagAgent:
             return _declined(passages, "no_relevant_passages")
         model = _bound(llm) if llm is not None else self.llm
         messages = self.messages(question, passages)
-        reply = str((await model.ainvoke(messages)).content)
+        reply = await _reply(model, messages)
         first = parse_reply(reply)
         outcome = checked(first, question, passages)
         if outcome.reason != "unsupported" or first is None:
             return outcome
-        figures = ", ".join(sorted(invented(first.answer, _texts(passages), question)))
+        figures = ", ".join(sorted(invented(first.answer, _texts(passages, question), question)))
         log.info("figures %s are in no passage; asking once more, the failure named", figures)
         messages += [AIMessage(reply), HumanMessage(prompts.UNSUPPORTED.format(figures=figures))]
-        retry = str((await model.ainvoke(messages)).content)
+        retry = await _reply(model, messages)
         second = checked(parse_reply(retry), question, passages)
         if second.reason != "unsupported":
             return second
         log.info("the second answer invents figures too; quoting the passages instead")
         return quoted(question, passages, cited_numbers(first.answer) + first.citations)
+
+
+async def _reply(model: Runnable, messages: list) -> str:
+    """The model's reply text; "" when it ran out of tokens before its JSON was whole (the
+    client raises for that), which reads as no answer."""
+    try:
+        return str((await model.ainvoke(messages)).content)
+    except Exception as exc:
+        if is_cut_off(exc):
+            log.info("the model's answer reached %d tokens before it was whole", MAX_ANSWER_TOKENS)
+            return ""
+        raise
 
 
 def checked(draft: RagDraft | None, question: str, passages: list[Passage]) -> RagOutcome:
@@ -289,7 +304,8 @@ def checked(draft: RagDraft | None, question: str, passages: list[Passage]) -> R
     if not numbers:
         log.info("the model's answer cites no passage shown: %.200r", draft.answer)
         return _declined(passages, "uncited")
-    repaired = check_citations(answer, numbers, _texts(passages), question)
+    shown_texts = _texts(passages, question)
+    repaired = check_citations(answer, numbers, shown_texts, question)
     if repaired is None:
         log.info("the model's answer states a figure no passage holds: %.200r", answer)
         return _declined(passages, "unsupported")
@@ -298,6 +314,9 @@ def checked(draft: RagDraft | None, question: str, passages: list[Passage]) -> R
         answer, numbers = append_markers(keep_markers(answer, set()), repaired), repaired
     elif not inline:  # listed but not marked: the markers go at the end of the answer
         answer = append_markers(answer, numbers)
+    if echoes(answer, question, [shown_texts[n] for n in numbers]):
+        log.info("the answer only restates the question: %.200r", answer)
+        return _declined(passages, "echo")
     return RagOutcome(answer=answer, citations=_citations(passages, numbers), passages=passages)
 
 
@@ -305,13 +324,9 @@ def quoted(question: str, passages: list[Passage], cited: list[int]) -> RagOutco
     """The sentence of the cited passages (a table row counts as one) that shares most words
     with the question, quoted with its citation: what the documents say, in their own words,
     when the model twice stated figures they do not hold."""
-    shown = {p.number: p for p in passages}
-    numbers = [n for n in cited if n in shown] or [passages[0].number]
-    candidates = [
-        (n, sentence)
-        for n in numbers
-        for sentence in sentences(as_rows(shown[n].chunk.text, question))
-    ]
+    texts = _texts(passages, question)
+    numbers = [n for n in cited if n in texts] or [passages[0].number]
+    candidates = [(n, sentence) for n in numbers for sentence in sentences(texts[n])]
     number, sentence = max(candidates, key=lambda c: coverage(question, c[1]))
     return RagOutcome(
         answer=f"The documents say: \u201c{sentence}\u201d [{number}]",
@@ -338,8 +353,9 @@ def sentences(text: str) -> list[str]:
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 
 
-def _texts(passages: list[Passage]) -> dict[int, str]:
-    return {p.number: p.chunk.text for p in passages}
+def _texts(passages: list[Passage], question: str) -> dict[int, str]:
+    """The passages as the model is shown them, by number."""
+    return {p.number: as_rows(p.chunk.text.strip(), question) for p in passages}
 
 
 def _citations(passages: list[Passage], numbers: list[int]) -> list[Citation]:

@@ -118,3 +118,23 @@ def check_citations(
     if cited and all(coverage(answer, passages[n]) + WORD_MARGIN < best_cover for n in cited):
         return [best]
     return list(cited)
+
+
+def echoes(answer: str, question: str, cited: Sequence[str]) -> bool:
+    """Whether the answer says nothing its cited passages say beyond the question's own words,
+    as in "Yes, you can open a joint account [2]" to "Can I open a joint account?" over a
+    passage about account types: a small model asked about something the passages do not
+    cover often answers by restating the question. An answer the passages support carries at
+    least one of their words that the question did not bring, or a figure the question did
+    not state (figures are checked on their own: in a passage, or worked out from one).
+
+    >>> passage = ["One cash account, one margin account and one crypto account per person."]
+    >>> echoes("Yes, you can open a joint account [1].", "Can I open a joint account?", passage)
+    True
+    >>> echoes("One margin account each [1].", "How many margin accounts can I have?", passage)
+    False
+    """
+    if numbers(answer) - numbers(question):
+        return False
+    said = set(terms(_MARKERS.sub(" ", answer))) - set(terms(question))
+    return not said & set().union(*(terms(text) for text in cited))

@@ -150,6 +150,20 @@ async def test_a_figure_worked_out_from_the_question_and_a_passage_stands(index)
     assert len(model.calls) == 1 and not outcome.declined and "$100" in outcome.answer
 
 
+async def test_an_answer_that_only_restates_the_question_is_declined(index):
+    def respond(messages: Sequence[BaseMessage], _kwargs: dict[str, Any]) -> str:
+        number = next(n for n, text in passages_in(messages).items() if "one cash account" in text)
+        answer = f"You can open a joint account with your partner [{number}]."
+        return json.dumps({"answerable": True, "citations": [number], "answer": answer})
+
+    model = ScriptedChatModel(responder=respond)
+    outcome = await RagAgent(model, index).answer(
+        "Can I open a joint account with my partner?", CUSTOMER
+    )
+    assert len(model.calls) == 1
+    assert outcome.declined and outcome.reason == "echo" and outcome.answer == DECLINE
+
+
 async def test_off_topic_questions_are_declined_without_calling_the_model(index):
     model = ScriptedChatModel(responder=replies('{"answerable": true, "answer": "Canberra [1]."}'))
     agent = RagAgent(model, index)
