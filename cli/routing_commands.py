@@ -2,7 +2,12 @@
 
 The command functions live here and are registered by `cli.main`, `cli.eval_commands` and
 `cli.bench_commands`. The routing policy is `--policy FILE`, else the `ROUTING_POLICY_FILE`
-setting, else the packaged `agents/routing/policy.yaml`.
+setting, else the packaged `agents/routing/policy.yaml`; the vocabulary is the
+`ROUTING_VOCABULARY_FILE` setting's, else the packaged `agents/routing/vocabulary.yaml`.
+
+Instruments are named by the symbols the platform lists: `route` reads them from the platform's
+database; `eval routing` and `bench routing` take the demo's, which the golden sets were
+written against.
 
 With the embedding model (the default) the router weighs evidence: `route` searches the
 platform's own document index and matches the schema; `eval routing` and `bench routing` use
@@ -24,6 +29,7 @@ from services.identity import Role
 
 if TYPE_CHECKING:
     from agents.routing.policy import RoutingPolicy
+    from agents.routing.vocabulary import RoutingVocabulary
     from evals.routing_eval import RoutingEvalReport
 
 console = Console(stderr=True, soft_wrap=True)
@@ -58,6 +64,39 @@ def _policy(path: Path | None) -> tuple[RoutingPolicy, str]:
     except RoutingPolicyError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+
+
+def _vocabulary() -> RoutingVocabulary:
+    from agents.routing.vocabulary import RoutingVocabularyError, load_routing_vocabulary
+    from cli.main import _settings
+
+    try:
+        return load_routing_vocabulary(_settings().routing_vocabulary_file)
+    except RoutingVocabularyError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _platform_symbols() -> list[str]:
+    """The instruments the platform's database lists; none (said on stderr) without one."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cli.main import _settings
+    from services.db.engines import make_replica_engine
+    from services.trading.instruments import listed_symbols
+
+    settings = _settings()
+    engine = make_replica_engine(settings.read_replica_url, settings.sql_timeout_s)
+    try:
+        return listed_symbols(engine)
+    except SQLAlchemyError:
+        console.print(
+            "note: no instruments table in the database, so only the vocabulary's everyday "
+            "names of instruments are known (run `trading-assist demo-data`)"
+        )
+        return []
+    finally:
+        engine.dispose()
 
 
 def _embedder(enabled: bool):  # noqa: ANN202 - retrieval.embeddings.Embedder or None
@@ -99,11 +138,13 @@ def route(
     from services.identity import Caller
 
     routing_policy, _ = _policy(policy)
+    vocabulary = _vocabulary()
     embedder = _embedder(embeddings)
     evidence = _platform_evidence(embedder) if embedder is not None else None
-    decision = Router(routing_policy, embedder, evidence).route(
-        question, Caller(user_id=user_id, role=role)
+    router = Router(
+        routing_policy, embedder, evidence, vocabulary=vocabulary, symbols=_platform_symbols()
     )
+    decision = router.route(question, Caller(user_id=user_id, role=role))
     if as_json:
         print(decision.model_dump_json(indent=2))
         return
@@ -132,8 +173,10 @@ def eval_routing(
     confidential requests would reach a cloud provider (exit 1 unless that is 0)."""
     from agents.routing.router import Router
     from evals.routing_eval import RoutingGoldenError, load_routing_golden, run
+    from services.demo_data.market import SYMBOLS
 
     routing_policy, policy_name = _policy(policy)
+    vocabulary = _vocabulary()
     try:
         cases = load_routing_golden(golden)
     except RoutingGoldenError as exc:
@@ -149,7 +192,7 @@ def eval_routing(
             if embedder is not None
             else None
         )
-        router = Router(routing_policy, embedder, evidence)
+        router = Router(routing_policy, embedder, evidence, vocabulary=vocabulary, symbols=SYMBOLS)
         report = run(cases, router, golden=str(golden), policy=policy_name)
     _print_eval(report, misses)
     if out:
@@ -215,11 +258,13 @@ def bench_routing(
     from retrieval.embeddings import Embedder
 
     routing_policy, _ = _policy(policy)
+    vocabulary = _vocabulary()
     embedder = Embedder()
     report = run(
         load_routing_golden(golden),
         routing_policy,
         embedder,
+        vocabulary=vocabulary,
         model=embedder.model,
         use_embeddings=embeddings,
         rounds=rounds,

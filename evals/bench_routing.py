@@ -11,6 +11,9 @@ over each input length, are warmed on the seed utterances before anything is tim
 golden question is ever cached by the embedder. Budget: a routing decision without a model call
 takes at most 5 ms at the median of the cold calls.
 
+The router names instruments by the demo's symbols, which the golden sets were written
+against, and the vocabulary (`vocabulary`, default the packaged one).
+
 With `settings` the router also weighs evidence (`agents.routing.evidence`): a search of the demo
 documents and a match against the schema for every clause, as `eval routing` does. Its embedder
 then remembers vectors as the platform's does (a text embedded once per request, however many
@@ -33,7 +36,9 @@ from pydantic import BaseModel, Field
 from agents.routing.classifier import EmbeddingClassifier, TextEmbedder, load_examples
 from agents.routing.policy import RoutingPolicy
 from agents.routing.router import Router
+from agents.routing.vocabulary import RoutingVocabulary
 from evals.routing_eval import RoutingCase, demo_evidence
+from services.demo_data.market import SYMBOLS
 from services.settings import Settings
 
 BUDGET_MS = 5.0
@@ -121,6 +126,7 @@ def run(
     rounds: int = 5,
     budget_ms: float = BUDGET_MS,
     settings: Settings | None = None,
+    vocabulary: RoutingVocabulary | None = None,
 ) -> RoutingBenchReport:
     """Time the router (cold and warm) and the embedding classifier alone; see the module
     docstring. With `model`, both embed through it directly, so the embedder's own cache of
@@ -137,7 +143,13 @@ def run(
         evidence = None
         if settings is not None and use_embeddings:
             evidence = stack.enter_context(demo_evidence(routing_embedder, settings))
-        router = Router(policy, routing_embedder if use_embeddings else None, evidence)
+        router = Router(
+            policy,
+            routing_embedder if use_embeddings else None,
+            evidence,
+            vocabulary=vocabulary,
+            symbols=SYMBOLS,
+        )
         return _timings(cases, router, embedder, routing_embedder, rounds, budget_ms)
 
 

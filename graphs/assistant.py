@@ -20,6 +20,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langgraph.types import Command
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from agents.actions.pending import Decision
 from agents.actions.planner import ToolCall
@@ -28,6 +29,7 @@ from agents.rag.agent import RagAgent
 from agents.routing.followup import Turn
 from agents.routing.policy import load_routing_policy
 from agents.routing.router import Router
+from agents.routing.vocabulary import load_routing_vocabulary
 from agents.sql.memory import SqlMemory
 from graphs import build, threads
 from graphs.answers import (
@@ -63,6 +65,7 @@ from services.payments.wiring import build_payment_services
 from services.semantic.loader import load_semantic_model
 from services.settings import Settings
 from services.trading import OrderResult, TradingService
+from services.trading.instruments import listed_symbols
 from services.users import caller_for
 from sql_guard.policy import platform_policy
 from tools.context import ToolServices
@@ -113,6 +116,7 @@ class Assistant:
         self.policy = platform_policy(settings.sql_row_limit)
         self.semantic = load_semantic_model(settings.semantic_model_file)
         self.routing_policy = load_routing_policy(settings.routing_policy_file)
+        self.routing_vocabulary = load_routing_vocabulary(settings.routing_vocabulary_file)
         self.providers = build_providers(settings, embedded=llm, audit=self._audit_refusal)
         self.tools = platform_tools()
         self.router = Router(
@@ -121,6 +125,8 @@ class Assistant:
             tool_sensitivity={
                 name: self.tools.get(name).sensitivity for name in self.tools.names(ToolKind.READ)
             },
+            vocabulary=self.routing_vocabulary,
+            symbols=self._listed_symbols(),
         )
         self.market = MarketData(self.engine, settings)
         self.trading = TradingService(
@@ -149,6 +155,15 @@ class Assistant:
         self._db_file = sqlite_file(settings.database_url)
         self._schema_seen = False
         self.warmed = False  # readiness: set once warm_up() has finished, well or not
+
+    def _listed_symbols(self) -> list[str]:
+        """The instruments the firm lists, which the router names by their tickers; none while
+        the database has no schema (the first request then says the database is missing)."""
+        try:
+            return listed_symbols(self.replica)
+        except SQLAlchemyError as exc:
+            log.warning("the router knows no instruments' symbols: %s", exc.__class__.__name__)
+            return []
 
     @property
     def dialect(self) -> str:

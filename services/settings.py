@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     routing_policy_file: Path | None = Field(
         None, description="YAML file mapping request labels to providers; default: the packaged."
     )
+    routing_vocabulary_file: Path | None = Field(
+        None,
+        description="YAML file of the words, per table and language, that tell the router what "
+        "data a request touches; default: the packaged agents/routing/vocabulary.yaml.",
+    )
     semantic_model_file: Path | None = Field(
         None,
         description="YAML file declaring what the business's words mean (segments, measures, "

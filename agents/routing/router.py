@@ -20,9 +20,11 @@ it, decided in well under a millisecond on the common path and explained in plai
    Otherwise, with an embedder, the embedding classifier (`agents.routing.classifier`) adds
    its vote; without one the rules' best guess stands.
 4. **Sensitivity** (`agents.routing.sensitivity`, whose docstring holds the rule table): the most
-   sensitive of personal data found in the text, the tables each part touches
-   (`agents.routing.sources`, else the schema evidence's), the visibility of the documents the
-   evidence points at, and, for a customer, speaking of their own circumstances.
+   sensitive of personal data found in the text, the tables each part touches (their words
+   are the routing vocabulary, `agents/routing/vocabulary.yaml`, in several languages, with
+   the instruments the platform lists: `agents.routing.sources`; else the schema evidence's),
+   the visibility of the documents the evidence points at, and, for a customer, speaking of
+   their own records or circumstances ("my", "meine", "mes", "mis"; "I bought at 60k").
 5. **Complexity:** the most complex part; two parts are at least moderate, three complex.
 6. **Provider:** the routing policy (`agents.routing.policy`), which cannot send a
    confidential request to the cloud; the router checks that once more before it answers.
@@ -56,8 +58,7 @@ database does not hold is answered from the documents that speak of it:
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -75,7 +76,8 @@ from agents.routing.sensitivity import (
     highest,
     sources_sensitivity,
 )
-from agents.routing.sources import discloses_self, names_firm_figures, tables_for
+from agents.routing.sources import Sources
+from agents.routing.vocabulary import RoutingVocabulary, load_routing_vocabulary
 from retrieval.chunks import Visibility
 from services.identity import Caller, Role
 from services.llm.privacy import Sensitivity
@@ -91,7 +93,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_POSSESSIVE = re.compile(r"\b(?:my|mine|myself)\b")
 EMBEDDING_WEIGHT = 3.0
 """How many rule points a unanimous embedding vote is worth when the rules are unsure."""
 
@@ -166,13 +167,20 @@ class Router:
         embedder: TextEmbedder | None = None,
         evidence: EvidenceSource | None = None,
         tool_sensitivity: Mapping[str, Sensitivity] | None = None,
+        *,
+        vocabulary: RoutingVocabulary | None = None,
+        symbols: Iterable[str] = (),
     ):
         """`tool_sensitivity` is each read tool's declared sensitivity (the tool registry's);
-        a tool it does not name counts as confidential."""
+        a tool it does not name counts as confidential. `vocabulary` is the words that name
+        the data a request touches (`agents.routing.vocabulary`; default: the packaged file);
+        `symbols` the instruments the platform lists (the `instruments` table's tickers),
+        named beside the vocabulary's everyday names for them."""
         self.policy = policy
         self.classifier = EmbeddingClassifier(embedder) if embedder is not None else None
         self.evidence = evidence
         self.tool_sensitivity = dict(tool_sensitivity or {})
+        self.sources = Sources(vocabulary or load_routing_vocabulary(), symbols)
 
     # -- evidence ------------------------------------------------------------------------
     def _gather(self, text: str, caller: Caller, seen: dict[str, Evidence]) -> Evidence | None:
@@ -245,7 +253,7 @@ class Router:
     def _classify(self, text: str, caller: Caller, seen: dict[str, Evidence]) -> _Clause:
         """The clause's type, the reasons for it, whether the embeddings were asked, and the
         evidence (none for a request to act or small talk: they keep their path)."""
-        verdict = classify(text)
+        verdict = classify(text, self.sources)
         evidence = None
         if not (verdict.query_type is QueryType.ACTION and verdict.confident) and not (
             is_small_talk(text)
@@ -253,7 +261,7 @@ class Router:
             evidence = self._gather(text, caller, seen)
         if evidence is not None:
             titles = [d.title for d in evidence.documents_above(self.policy.evidence.documents)]
-            verdict = classify(text, titles)
+            verdict = classify(text, self.sources, titles)
         why = "; ".join(verdict.why) or "no cue of any other kind"
         gathered = [evidence] if evidence is not None else []
         confident = verdict.confident
@@ -337,7 +345,7 @@ class Router:
         the documents it reads."""
         text, query_type, evidence = clause.text, clause.verdict.query_type, clause.evidence
         lowered = normalise(text)
-        tables = tables_for(lowered, query_type)
+        tables = self.sources.tables_for(lowered, query_type)
         if query_type is QueryType.SQL and not tables:
             matched = [t for e in evidence if e.schema_match for t in e.schema_match.tables]
             tables = list(dict.fromkeys(matched))
@@ -370,10 +378,15 @@ class Router:
             if titles:
                 reasons.append(f"{level}: reads {', '.join(titles)} ({visibility} documents)")
         customer = caller.role is Role.CUSTOMER and query_type is not QueryType.GENERAL
-        if customer and not owned and (_POSSESSIVE.search(lowered) or discloses_self(lowered)):
+        sources = self.sources
+        if (
+            customer
+            and not owned
+            and (sources.speaks_of_own(lowered) or sources.discloses_self(lowered))
+        ):
             levels.append(Sensitivity.CONFIDENTIAL)
             reasons.append("confidential: a customer speaking of their own affairs")
-        if caller.role is not Role.CUSTOMER and names_firm_figures(lowered):
+        if caller.role is not Role.CUSTOMER and sources.names_firm_figures(lowered):
             levels.append(Sensitivity.INTERNAL)
             reasons.append("internal: the firm's own business figures")
         kinds = sorted({f.kind for f in find_personal_data(text)})
@@ -390,7 +403,9 @@ class Router:
         compound = len(clauses) > 1
         for index, clause in enumerate(clauses, start=1):
             sensitivity, why_sensitive, tables, documents = self._sensitivity(clause, caller)
-            level, why_complex = complexity(clause.text, clause.verdict.query_type, clause.joined)
+            level, why_complex = complexity(
+                clause.text, clause.verdict.query_type, self.sources, clause.joined
+            )
             prefix = f"part {index} {_quote(clause.text)} is " if compound else "type "
             reasons += [prefix + r for r in clause.reasons]
             reasons += why_sensitive

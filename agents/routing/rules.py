@@ -8,17 +8,27 @@ its search of the index found (`agents.routing.evidence`). The rules are *confid
 winner scores at least `CONFIDENT_SCORE` and leads the runner-up by `CONFIDENT_MARGIN`;
 otherwise the router may ask the embedding classifier.
 
->>> verdict = classify("Cancel my order 42")
+The data a text names (tables, the caller's own records, instruments) comes from the routing
+vocabulary and the instruments the platform lists (`agents.routing.sources.Sources`), which the
+router passes in.
+
+>>> from agents.routing.vocabulary import load_routing_vocabulary
+>>> sources = Sources(load_routing_vocabulary(), symbols=["AAPL"])
+>>> verdict = classify("Cancel my order 42", sources)
 >>> verdict.query_type, verdict.confident, verdict.why
 (<QueryType.ACTION: 'action'>, True, ['starts with an instruction (cancel)'])
->>> classify("what does the fee schedule say about withdrawals?").query_type
+>>> classify("what does the fee schedule say about withdrawals?", sources).query_type
 <QueryType.DOCUMENT: 'document'>
->>> complexity("how many orders did i place each month this year, by symbol?", QueryType.SQL)[0]
+>>> classify("what did aapl close at?", sources).why
+['asks for market prices', 'mentions market_prices']
+>>> question = "how many orders did i place each month this year, by symbol?"
+>>> complexity(question, QueryType.SQL, sources)[0]
 <Complexity.MODERATE: 'moderate'>
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,7 +36,7 @@ from dataclasses import dataclass, field
 from agents.routing.labels import Complexity, QueryType
 from agents.routing.request_split import split_clauses
 from agents.routing.sensitivity import find_personal_data
-from agents.routing.sources import TICKERS, discloses_self, own_records, tables_named
+from agents.routing.sources import Sources
 
 CONFIDENT_SCORE = 2.0
 CONFIDENT_MARGIN = 1.0
@@ -54,13 +64,13 @@ def normalise(text: str) -> str:
 @dataclass(frozen=True)
 class Cue:
     query_type: QueryType
-    pattern: re.Pattern[str]
+    pattern: str  # where it reads `_TICKER`, the instruments the router knows are put
     weight: float
     why: str  # shown in the decision's reasons; "{0}" is replaced by the matched verb
 
 
 def _cue(query_type: QueryType, pattern: str, weight: float, why: str) -> Cue:
-    return Cue(query_type, re.compile(pattern), weight, why)
+    return Cue(query_type, pattern, weight, why)
 
 
 _A, _S, _D, _G, _R = (
@@ -87,7 +97,7 @@ _NOT_AN_ACTION = (
 )
 _LEAD = r"^(?:(?:ok(?:ay)?|hey|hi|now|so|also|then|and|please|pls|kindly|right)[,!]?\s+)*"
 _PRICE_WORDS = r"price|priced|trading at|close|closing|open(?:ing)?|high|low|volume|quote|worth"
-_TICKER = TICKERS.pattern
+_TICKER = "<instrument>"  # replaced by `Sources.instruments` (`_compiled`)
 
 CUES: tuple[Cue, ...] = (
     # -- actions: the platform is asked to do something ----------------------------------
@@ -323,7 +333,13 @@ _DEFINITION = re.compile(
     r"^(?:what(?:'s| is| are| does)|explain|define|describe|what do you mean by) "
     r"(?!(?:my|our|your|the (?:status|price|balance|total|number))\b)"
 )
-SMALL_TALK = next(c.pattern for c in CUES if c.why == "small talk")
+SMALL_TALK = re.compile(next(c.pattern for c in CUES if c.why == "small talk"))
+
+
+@functools.cache
+def _compiled(instruments: str) -> tuple[tuple[Cue, re.Pattern[str]], ...]:
+    """Every cue compiled, with `instruments` (a pattern) where a cue names an instrument."""
+    return tuple((cue, re.compile(cue.pattern.replace(_TICKER, instruments))) for cue in CUES)
 
 
 def is_small_talk(text: str) -> bool:
@@ -354,28 +370,31 @@ def _describe(cue: Cue, match: re.Match[str]) -> str:
     return cue.why.format(groups[0]) if groups and "{0}" in cue.why else cue.why
 
 
-def classify(text: str, documents: Sequence[str] = ()) -> RuleVerdict:
-    """Score `text` against every cue, plus the data it names and `documents`: the titles of
-    the documents the index holds passages on it from (the router's evidence).
+def classify(text: str, sources: Sources, documents: Sequence[str] = ()) -> RuleVerdict:
+    """Score `text` against every cue, plus the data it names (`sources`: the vocabulary and
+    the instruments) and `documents`: the titles of the documents the index holds passages on
+    it from (the router's evidence).
 
-    >>> classify("card deposits: free?").query_type
+    >>> from agents.routing.vocabulary import load_routing_vocabulary
+    >>> sources = Sources(load_routing_vocabulary())
+    >>> classify("card deposits: free?", sources).query_type
     <QueryType.SQL: 'sql'>
-    >>> classify("card deposits: free?", ["Fee Schedule"]).why
+    >>> classify("card deposits: free?", sources, ["Fee Schedule"]).why
     ['the documents hold passages on it (Fee Schedule)']
     """
     lowered = normalise(text)
     scores = dict.fromkeys(QueryType, 0.0)
     why: dict[QueryType, list[str]] = {t: [] for t in QueryType}
-    for cue in CUES:
-        match = cue.pattern.search(lowered)
+    for cue, pattern in _compiled(sources.instruments):
+        match = pattern.search(lowered)
         if match:
             scores[cue.query_type] += cue.weight
             why[cue.query_type].append(_describe(cue, match))
-    tables = [t for t in tables_named(lowered) if t != "documents"]
+    tables = [t for t in sources.tables_named(lowered) if t != "documents"]
     if tables:
         scores[_S] += 1.0
         why[_S].append(f"mentions {', '.join(tables)}")
-    own = own_records(lowered)
+    own = sources.own_records(lowered)
     if own:
         scores[_S] += 1.0
         why[_S].append(f"asks about the caller's own {', '.join(own)}")
@@ -441,15 +460,21 @@ def _count(pattern: str | re.Pattern[str], text: str) -> int:
     return len({m.group(0) for m in re.finditer(pattern, text)})
 
 
-def complexity(text: str, query_type: QueryType, clauses: int = 1) -> tuple[Complexity, str]:
-    """How much work one part of a request is, and why (see `agents/routing/ROUTING.md`). `clauses`
-    is how many clauses of the same kind were joined into the part (two actions: combined).
+def complexity(
+    text: str, query_type: QueryType, sources: Sources, clauses: int = 1
+) -> tuple[Complexity, str]:
+    """How much work one part of a request is, and why (see `agents/routing/ROUTING.md`).
+    `sources` tells whether advice weighs the caller's own data; `clauses` is how many clauses
+    of the same kind were joined into the part (two actions: combined).
 
-    >>> complexity("show my open orders", QueryType.SQL)
+    >>> from agents.routing.vocabulary import load_routing_vocabulary
+    >>> sources = Sources(load_routing_vocabulary())
+    >>> complexity("show my open orders", QueryType.SQL, sources)
     (<Complexity.SIMPLE: 'simple'>, 'a single lookup')
-    >>> complexity("should i buy eth now?", QueryType.REASONING)[0]
+    >>> complexity("should i buy eth now?", QueryType.REASONING, sources)[0]
     <Complexity.MODERATE: 'moderate'>
-    >>> complexity("should i rebalance given btc is 70% of my portfolio?", QueryType.REASONING)[0]
+    >>> question = "should i rebalance given btc is 70% of my portfolio?"
+    >>> complexity(question, QueryType.REASONING, sources)[0]
     <Complexity.COMPLEX: 'complex'>
     """
     lowered = normalise(text)
@@ -479,7 +504,11 @@ def complexity(text: str, query_type: QueryType, clauses: int = 1) -> tuple[Comp
         return Complexity.SIMPLE, "a single passage"
     factors = _FACTORS.search(lowered) is not None
     topics = _count(_REASONING_TOPICS, lowered)
-    personal = own_records(lowered) or discloses_self(lowered) or find_personal_data(lowered)
+    personal = (
+        sources.own_records(lowered)
+        or sources.discloses_self(lowered)
+        or find_personal_data(lowered)
+    )
     if factors or topics >= 2 or personal or len(lowered.split()) > 25:
         return Complexity.COMPLEX, "weighs several factors or the caller's own data"
     return Complexity.MODERATE, "an opinion on a single point"

@@ -15,16 +15,20 @@ rule errs on the side of confidential: an unknown table or document counts as co
 | its document evidence points at internal documents (staff only; a customer's search never finds them) | internal |
 | its document evidence points at restricted documents (named roles or users only) | confidential |
 | names a particular customer or record ("user 42", "order #17") | confidential |
-| a customer speaks of their own affairs: "my ..." anywhere, or their circumstances ("I bought at 60k", "I only trade monthly") | confidential |
+| a customer speaks of their own affairs: a possessive anywhere ("my ...", "meine ...", "mes ...", "mis ..."), or their circumstances ("I bought at 60k", "I only trade monthly") | confidential |
 | staff speak of the firm's own business figures ("our volumes") | internal |
 | staff speak in the first person ("what should I tell a customer") | no effect: they speak for the firm |
 | an action (a tool that trades, pays, notifies, verifies or changes a profile) | confidential, from the tables the tool writes |
 | small talk, general knowledge, reasoning on public facts only | public |
 | anything else: a table this module does not know | confidential |
 
-A document's sensitivity is its visibility, read from the index the moment the request is
-routed, so a document ingested a minute ago counts like the rest. The table list mirrors
-`services/db/models/` (a unit test keeps them in step).
+Which tables a request touches, whose records it calls its own, whether it names a customer or
+discloses the speaker's circumstances: the words for these are the routing vocabulary
+(`agents/routing/vocabulary.yaml`, in English, German, French and Spanish, which an operator
+edits; compiled by `agents.routing.sources`), not this module. A document's sensitivity is its
+visibility, read from the index the moment the request is routed, so a document ingested a
+minute ago counts like the rest. The table list mirrors `services/db/models/` (a unit test
+keeps them in step).
 
 Wallet addresses are matched on their format alone, without their checksums: a mistyped
 address is still somebody's address. Card numbers and IBANs do need their check digits, so an

@@ -17,6 +17,8 @@ from pathlib import Path
 REAL_SERIES = {"SPY": "USA", "AAPL": "USA", "IBM": "USA", "BTCUSD": "coinbase"}
 SYNTHETIC_START = {"MSFT": 310.0, "NVDA": 95.0, "TSLA": 210.0, "ETHUSD": 2400.0, "SOLUSD": 140.0}
 CRYPTO = {"BTCUSD", "ETHUSD", "SOLUSD"}
+SYMBOLS: tuple[str, ...] = (*REAL_SERIES, *SYNTHETIC_START)
+"""Every symbol the demo prices, each of which it lists in `instruments` (`generator`)."""
 HISTORY_DAYS = 400
 
 

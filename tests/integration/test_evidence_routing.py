@@ -22,6 +22,7 @@ from services.db.engines import make_engine, make_replica_engine
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
 from services.semantic.loader import load_semantic_model
+from services.trading.instruments import listed_symbols
 from tests.conftest import private_copy
 
 ADMIN = Caller(role=Role.ADMIN)
@@ -66,7 +67,12 @@ def platform(demo_settings, embedder, schema, tmp_path):
     engine = make_engine(settings.database_url)
     index = open_document_index(settings, embedder)
     library = DocumentLibrary.from_settings(settings, engine, index)
-    router = Router(load_routing_policy(), embedder, RoutingEvidence(index, schema))
+    router = Router(
+        load_routing_policy(),
+        embedder,
+        RoutingEvidence(index, schema),
+        symbols=listed_symbols(engine),
+    )
     yield router, library
     engine.dispose()
 

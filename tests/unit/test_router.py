@@ -30,6 +30,7 @@ from evals.routing_eval import ROUTING_GOLDEN, load_routing_golden
 from retrieval.chunks import DocumentAccess, Visibility
 from retrieval.schema_evidence import SchemaMatch
 from services.db.models import Base
+from services.demo_data.market import SYMBOLS
 from services.identity import Caller, Role
 from services.llm.privacy import Sensitivity
 
@@ -41,7 +42,7 @@ C, INTERNAL, P = Sensitivity.CONFIDENTIAL, Sensitivity.INTERNAL, Sensitivity.PUB
 
 @pytest.fixture(scope="module")
 def router() -> Router:
-    return Router(load_routing_policy())
+    return Router(load_routing_policy(), symbols=SYMBOLS)
 
 
 class FakeEvidence:
@@ -72,7 +73,7 @@ def _access(visibility: Visibility) -> DocumentAccess:
 
 def holding(**documents: tuple[str, Visibility]) -> Router:
     tables = {"balance": "trading_accounts", "position": "positions", "order": "orders"}
-    return Router(load_routing_policy(), evidence=FakeEvidence(documents, tables))
+    return Router(load_routing_policy(), evidence=FakeEvidence(documents, tables), symbols=SYMBOLS)
 
 
 def route(router: Router, question: str, caller: Caller = CUSTOMER) -> RouteDecision:
