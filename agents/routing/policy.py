@@ -25,10 +25,10 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agents.routing.labels import Complexity, QueryType
+from agents.routing.yaml_file import read_yaml_model
 from services.identity import Role
 from services.llm.privacy import Sensitivity
 
@@ -210,14 +210,6 @@ class RoutingPolicy(BaseModel):
         return "local" if self.fallback.cloud_unavailable == "local" else None
 
 
-def _problems(error: ValidationError) -> str:
-    problems = []
-    for error_ in error.errors():
-        where = ".".join(str(p) for p in error_["loc"]) or "policy"
-        problems.append(f"{where}: {error_['msg'].removeprefix('Value error, ')}")
-    return "; ".join(problems)
-
-
 def load_routing_policy(path: Path | None = None) -> RoutingPolicy:
     """Read and check a policy file; `None` reads the packaged one. Raises `RoutingPolicyError`
     naming the file and the problem.
@@ -232,18 +224,5 @@ def load_routing_policy(path: Path | None = None) -> RoutingPolicy:
     agents.routing.policy.RoutingPolicyError: ...: policy: rule 1 would send a confidential request to the cloud ...
     """  # noqa: E501
     path = PACKAGED_POLICY if path is None else Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RoutingPolicyError(f"{path}: cannot read the routing policy: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise RoutingPolicyError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise RoutingPolicyError(
-            f"{path}: a routing policy is a mapping with `rules`, `default` and `fallback`, "
-            f"not {type(data).__name__}"
-        )
-    try:
-        return RoutingPolicy.model_validate(data)
-    except ValidationError as exc:
-        raise RoutingPolicyError(f"{path}: {_problems(exc)}") from exc
+    shape = "a mapping with `rules`, `default` and `fallback`"
+    return read_yaml_model(path, RoutingPolicy, RoutingPolicyError, "routing policy", shape)

@@ -27,9 +27,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from agents.routing.yaml_file import read_yaml_model
 from services.db.models import Base
 
 PACKAGED_VOCABULARY = Path(__file__).with_name("vocabulary.yaml")
@@ -88,23 +88,6 @@ class RoutingVocabulary(BaseModel):
     firm_figures: Words = Field(description="Patterns: the firm's own business figures.")
 
 
-def _where(location: tuple[str | int, ...]) -> str:
-    """`('tables', 'orders', 'de', 0)` -> `tables.orders.de[0]`; a dictionary key's own error
-    (pydantic adds `[key]`) is named by the key."""
-    where = ""
-    for part in location:
-        if part == "[key]":
-            continue
-        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
-    return where or "vocabulary"
-
-
-def _problems(error: ValidationError) -> str:
-    return "; ".join(
-        f"{_where(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors()
-    )
-
-
 def load_routing_vocabulary(path: Path | None = None) -> RoutingVocabulary:
     """Read and check a vocabulary file; `None` reads the packaged one. Raises
     `RoutingVocabularyError` naming the file and the entry at fault.
@@ -120,18 +103,7 @@ def load_routing_vocabulary(path: Path | None = None) -> RoutingVocabulary:
     agents.routing.vocabulary.RoutingVocabularyError: ...: tables.ordres: 'ordres' is not a table of the operational schema
     """  # noqa: E501
     path = PACKAGED_VOCABULARY if path is None else Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RoutingVocabularyError(f"{path}: cannot read the routing vocabulary: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise RoutingVocabularyError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise RoutingVocabularyError(
-            f"{path}: a routing vocabulary is a mapping with `own`, `tables`, `actions` and the "
-            f"other sections, not {type(data).__name__}"
-        )
-    try:
-        return RoutingVocabulary.model_validate(data)
-    except ValidationError as exc:
-        raise RoutingVocabularyError(f"{path}: {_problems(exc)}") from exc
+    shape = "a mapping with `own`, `tables`, `actions` and the other sections"
+    return read_yaml_model(
+        path, RoutingVocabulary, RoutingVocabularyError, "routing vocabulary", shape
+    )

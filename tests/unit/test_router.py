@@ -392,8 +392,8 @@ def _load(tmp_path: Path, text: str) -> RoutingPolicy:
     [
         ("rules: [\n  {when: {", "not valid YAML"),
         ("- just\n- a list\n", "not list"),
-        ("rules:\n  - {when: {colour: [red]}, provider: local}\n", "rules.0.when.colour"),
-        ("rules:\n  - {when: {query_type: [sql]}, provider: moon}\n", "rules.0.provider"),
+        ("rules:\n  - {when: {colour: [red]}, provider: local}\n", "rules[0].when.colour"),
+        ("rules:\n  - {when: {query_type: [sql]}, provider: moon}\n", "rules[0].provider"),
         ("rules:\n  - {when: {complexity: [huge]}, provider: local}\n", "complexity"),
         ("rules:\n  - {when: {query_type: []}, provider: local}\n", "lists no values"),
         ("fallback: {local_unavailable: maybe}\n", "fallback.local_unavailable"),
