@@ -29,7 +29,7 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field, ValidationError
 
 from agents.rag import prompts
-from agents.rag.citation_check import check_citations, coverage, echoes, invented
+from agents.rag.citation_check import check_citations, coverage, echoes, invented, sentences
 from agents.rag.tables import as_rows
 from retrieval.chunks import Chunk
 from retrieval.index import ScoredHit, SearchFilters
@@ -334,23 +334,6 @@ def quoted(question: str, passages: list[Passage], cited: list[int]) -> RagOutco
         passages=passages,
         reason="quoted",
     )
-
-
-def sentences(text: str) -> list[str]:
-    """Sentences and lines of a passage, headings and table markup aside.
-
-    >>> sentences("## Fees\\n\\nWires cost $25. Cards are free.\\n- Plan: Pro; Price: $29")
-    ['Wires cost $25.', 'Cards are free.', 'Plan: Pro; Price: $29']
-    """
-    found = []
-    for line in text.splitlines():
-        line = line.strip().lstrip("-*").strip()
-        if line and not line.startswith(("#", "|")):
-            found.extend(s for s in _SENTENCE_END.split(line) if s)
-    return found
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 
 
 def _texts(passages: list[Passage], question: str) -> dict[int, str]:

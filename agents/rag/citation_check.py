@@ -21,6 +21,9 @@ from retrieval.terms import terms
 _MARKERS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 WORD_MARGIN = 0.25  # how much better another passage must cover the answer's words
+SENTENCE_COVER = 0.75
+"""Share of an answer's words one passage sentence must hold for the answer to be that
+sentence restated (set on the demo documents' sets, evals/JOURNAL.md)."""
 
 
 def numbers(text: str) -> set[str]:
@@ -126,15 +129,40 @@ def echoes(answer: str, question: str, cited: Sequence[str]) -> bool:
     passage about account types: a small model asked about something the passages do not
     cover often answers by restating the question. An answer the passages support carries at
     least one of their words that the question did not bring, or a figure the question did
-    not state (figures are checked on their own: in a passage, or worked out from one).
+    not state (figures are checked on their own: in a passage, or worked out from one), or is
+    nearly word for word a sentence of one of them.
 
     >>> passage = ["One cash account, one margin account and one crypto account per person."]
     >>> echoes("Yes, you can open a joint account [1].", "Can I open a joint account?", passage)
     True
     >>> echoes("One margin account each [1].", "How many margin accounts can I have?", passage)
     False
+    >>> fees = ["There is no account maintenance fee."]
+    >>> echoes("There is no account maintenance fee [1].", "Is there an account fee?", fees)
+    False
     """
     if numbers(answer) - numbers(question):
         return False
     said = set(terms(_MARKERS.sub(" ", answer))) - set(terms(question))
-    return not said & set().union(*(terms(text) for text in cited))
+    if said & set().union(*(terms(text) for text in cited)):
+        return False
+    # "There is no account maintenance fee" adds only "no" to its question, a word `terms`
+    # drops; it is still what a cited sentence says, nearly word for word
+    return all(coverage(answer, s) < SENTENCE_COVER for text in cited for s in sentences(text))
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences and lines of a passage, headings and table markup aside.
+
+    >>> sentences("## Fees\\n\\nWires cost $25. Cards are free.\\n- Plan: Pro; Price: $29")
+    ['Wires cost $25.', 'Cards are free.', 'Plan: Pro; Price: $29']
+    """
+    found = []
+    for line in text.splitlines():
+        line = line.strip().lstrip("-*").strip()
+        if line and not line.startswith(("#", "|")):
+            found.extend(s for s in _SENTENCE_END.split(line) if s)
+    return found
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
