@@ -37,10 +37,12 @@ from tests.e2e.test_ui_confirm import _wait
 
 CHROMIUM = "/usr/bin/chromium"
 CUSTOMER = 20
-SQL = "SELECT COUNT(*) AS users FROM users"
+# two values: the sentence is the model's to write (one value would come from a template)
+SQL = "SELECT COUNT(*) AS users, MIN(id) AS first_id FROM users"
 ANSWER_MS = 60_000
 THRESHOLD = 123.45
 SLOW, SLOW_S = "How many users are there today?", 4.0
+ANSWER = f"Streamed answer: the rows are [['1', '{CUSTOMER}']]."  # the guard kept the caller
 
 
 def _alerts(var_dir: Path) -> int:
@@ -167,16 +169,12 @@ def test_a_listed_site_streams_answers_and_keeps_the_thread(platform, browser):
 
     _ask(page, "How many users are there?")
     # a customer's count is scoped to their own row: 1
-    expect(page.get_by_text("Streamed answer: the rows are [['1']].")).to_be_visible(
-        timeout=ANSWER_MS
-    )
+    expect(page.get_by_text(ANSWER)).to_be_visible(timeout=ANSWER_MS)
     page.get_by_text("SQL", exact=True).click()  # the step that shows the query
     expect(page.get_by_text(re.compile(r"SELECT COUNT\(\*\) AS users"))).to_be_visible()
 
     _ask(page, "And how many users are there now?")
-    expect(page.get_by_text("Streamed answer: the rows are [['1']].")).to_have_count(
-        2, timeout=ANSWER_MS
-    )
+    expect(page.get_by_text(ANSWER)).to_have_count(2, timeout=ANSWER_MS)
     assert "thread_id" not in asked[0]
     assert re.fullmatch(r"[0-9a-f]{32}", asked[1]["thread_id"])  # the first answer's thread
 
@@ -207,7 +205,7 @@ def test_the_answer_is_drawn_as_its_events_arrive(platform, browser):
     _ask(page, SLOW)
     working = page.get_by_text("Working on it (sql)...")
     expect(working).to_be_visible(timeout=ANSWER_MS)
-    answer = page.get_by_text("Streamed answer: the rows are [['1']].")
+    answer = page.get_by_text(ANSWER)
     expect(answer).to_have_count(0)  # the sentence is still being written
     expect(answer).to_be_visible(timeout=ANSWER_MS)
     expect(working).to_have_count(0)  # done: the status line goes
@@ -244,7 +242,7 @@ def test_the_demo_page_works_under_its_content_security_policy(platform, browser
     _ask(page, "How many users are there?")
     # the server's own page asks as the local operator, who sees every user
     expect(
-        page.get_by_text(re.compile(r"Streamed answer: the rows are \[\['\d{2,}'\]\]"))
+        page.get_by_text(re.compile(r"Streamed answer: the rows are \[\['\d{2,}', '1'\]\]"))
     ).to_be_visible(timeout=ANSWER_MS)
     bubble = page.get_by_role("button", name="Open the chat")
     assert bubble.evaluate("b => getComputedStyle(b).position") == "fixed"  # styled, no inline

@@ -186,7 +186,7 @@ async def test_scopes_limit_what_a_token_may_do(entra_app, tenant):
     with assistant.engine.connect() as conn:
         actors = conn.execute(select(AuditLog.actor_role).order_by(AuditLog.id.desc())).first()
     assert actors == ("service",)
-    assert len(model.calls) >= 2
+    assert len(model.calls) >= 1  # the service's SQL (one value: no sentence call)
 
 
 async def test_rotated_keys_are_fetched_once_the_cooldown_passed(entra_app, tenant):
