@@ -236,8 +236,8 @@ class RagAgent:
             for number, hit in enumerate(hits, start=1)
         ]
 
-    def messages(self, question: str, passages: list[Passage]) -> list:
-        texts = _texts(passages, question)
+    def messages(self, question: str, passages: list[Passage], texts: dict[int, str]) -> list:
+        """The prompt: `texts` are the passages as shown (`shown_texts`), by number."""
         shown = "\n\n".join(
             prompts.PASSAGE.format(
                 number=p.number, source=source_line(p.chunk), text=texts[p.number]
@@ -263,21 +263,22 @@ class RagAgent:
             log.info("no passage relevant enough for %r; declined without the model", question)
             return _declined(passages, "no_relevant_passages")
         model = _bound(llm) if llm is not None else self.llm
-        messages = self.messages(question, passages)
+        texts = shown_texts(passages, question)
+        messages = self.messages(question, passages, texts)
         reply = await _reply(model, messages)
         first = parse_reply(reply)
-        outcome = checked(first, question, passages)
+        outcome = checked(first, question, passages, texts)
         if outcome.reason != "unsupported" or first is None:
             return outcome
-        figures = ", ".join(sorted(invented(first.answer, _texts(passages, question), question)))
+        figures = ", ".join(sorted(invented(first.answer, texts, question)))
         log.info("figures %s are in no passage; asking once more, the failure named", figures)
         messages += [AIMessage(reply), HumanMessage(prompts.UNSUPPORTED.format(figures=figures))]
         retry = await _reply(model, messages)
-        second = checked(parse_reply(retry), question, passages)
+        second = checked(parse_reply(retry), question, passages, texts)
         if second.reason != "unsupported":
             return second
         log.info("the second answer invents figures too; quoting the passages instead")
-        return quoted(question, passages, cited_numbers(first.answer) + first.citations)
+        return quoted(question, passages, texts, cited_numbers(first.answer) + first.citations)
 
 
 async def _reply(model: Runnable, messages: list) -> str:
@@ -292,9 +293,11 @@ async def _reply(model: Runnable, messages: list) -> str:
         raise
 
 
-def checked(draft: RagDraft | None, question: str, passages: list[Passage]) -> RagOutcome:
+def checked(
+    draft: RagDraft | None, question: str, passages: list[Passage], texts: dict[int, str]
+) -> RagOutcome:
     """The model's draft as an answer whose citations name passages shown and hold its
-    figures, or a decline saying why it cannot be passed on."""
+    figures (`texts`: the passages as shown), or a decline saying why it cannot be passed on."""
     if draft is None or not draft.answerable or not draft.answer.strip():
         return _declined(passages, "model_declined")
     shown = {p.number for p in passages}
@@ -304,8 +307,7 @@ def checked(draft: RagDraft | None, question: str, passages: list[Passage]) -> R
     if not numbers:
         log.info("the model's answer cites no passage shown: %.200r", draft.answer)
         return _declined(passages, "uncited")
-    shown_texts = _texts(passages, question)
-    repaired = check_citations(answer, numbers, shown_texts, question)
+    repaired = check_citations(answer, numbers, texts, question)
     if repaired is None:
         log.info("the model's answer states a figure no passage holds: %.200r", answer)
         return _declined(passages, "unsupported")
@@ -314,17 +316,18 @@ def checked(draft: RagDraft | None, question: str, passages: list[Passage]) -> R
         answer, numbers = append_markers(keep_markers(answer, set()), repaired), repaired
     elif not inline:  # listed but not marked: the markers go at the end of the answer
         answer = append_markers(answer, numbers)
-    if echoes(answer, question, [shown_texts[n] for n in numbers]):
+    if echoes(answer, question, [texts[n] for n in numbers]):
         log.info("the answer only restates the question: %.200r", answer)
         return _declined(passages, "echo")
     return RagOutcome(answer=answer, citations=_citations(passages, numbers), passages=passages)
 
 
-def quoted(question: str, passages: list[Passage], cited: list[int]) -> RagOutcome:
+def quoted(
+    question: str, passages: list[Passage], texts: dict[int, str], cited: list[int]
+) -> RagOutcome:
     """The sentence of the cited passages (a table row counts as one) that shares most words
     with the question, quoted with its citation: what the documents say, in their own words,
     when the model twice stated figures they do not hold."""
-    texts = _texts(passages, question)
     numbers = [n for n in cited if n in texts] or [passages[0].number]
     candidates = [(n, sentence) for n in numbers for sentence in sentences(texts[n])]
     number, sentence = max(candidates, key=lambda c: coverage(question, c[1]))
@@ -336,8 +339,9 @@ def quoted(question: str, passages: list[Passage], cited: list[int]) -> RagOutco
     )
 
 
-def _texts(passages: list[Passage], question: str) -> dict[int, str]:
-    """The passages as the model is shown them, by number."""
+def shown_texts(passages: list[Passage], question: str) -> dict[int, str]:
+    """The passages as the model is shown them (tables as rows, `agents.rag.tables`), by
+    number: what its answer is checked against."""
     return {p.number: as_rows(p.chunk.text.strip(), question) for p in passages}
 
 
