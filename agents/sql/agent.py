@@ -38,7 +38,7 @@ from agents.sql.quiet_slips import mended
 from agents.sql.repair import repair
 from agents.sql.semantic.instructions import InstructionMatcher
 from agents.sql.semantic.metric_path import METRIC_FORMAT, MetricPath, parse_metric_query
-from agents.sql.semantic.prompt import semantic_notes
+from agents.sql.semantic.prompt import mention_notes, semantic_notes
 from agents.sql.tree import parse as parse_sql
 from agents.sql.value_checks import foreign_values, unheld_values
 from retrieval.schema_evidence import SchemaEvidence
@@ -49,6 +49,7 @@ from services.errors import AssistantError
 from services.identity import Caller
 from services.llm.errors import is_cut_off
 from services.semantic.expand import expand
+from services.semantic.mentions import MentionFinder
 from services.semantic.metric_query import MetricQueryError, compile_metric_query
 from services.semantic.model import SemanticModel
 from sql_guard.guard import check
@@ -229,6 +230,7 @@ class SqlAgent:
         self.examples = examples
         self.max_prompt_tables = max_prompt_tables
         self.semantic = semantic
+        self.mentions = MentionFinder(semantic) if semantic else None
         self.advice = advice
         self.metrics = metrics
         self.subjects = subjects
@@ -270,6 +272,8 @@ class SqlAgent:
         extra = prompts.INSTRUCTIONS.format(text=instructions) if instructions else ""
         for advice in self.advice.match(question) if self.advice else []:
             extra += prompts.ADVICE.format(text=advice.text)
+        if mentioned := self.mentions.find(question) if self.mentions else []:
+            extra += prompts.NAMED.format(text=mention_notes(mentioned, self.dialect))
         messages.append(
             HumanMessage(prompts.QUESTION.format(instructions=extra, question=question))
         )

@@ -31,6 +31,8 @@ SCOPE_STAFF = "- You are answering a staff member who may see every customer."
 QUESTION = "{instructions}Question: {question}"
 INSTRUCTIONS = "Definitions to follow: {text}\n"
 ADVICE = "Advice: {text}\n"  # a semantic model instruction that matches the question
+# The semantic model's row sets and measures the question names, with their definitions
+NAMED = "The question's terms, as defined here:\n{text}\n"
 
 # Appended to an aggregate question: the model picks names, the semantic layer writes the SQL
 METRIC_CHOICE = (

@@ -14,6 +14,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from services.semantic.expand import measure_sql, row_set_sql
+from services.semantic.mentions import Mention
 from services.semantic.model import Cube, SemanticModel
 
 
@@ -72,3 +74,32 @@ def semantic_notes(model: SemanticModel, today: date) -> str:
         lines.append("Conventions:")
         lines += [f"- {c.text.replace('{today}', today.isoformat())}" for c in model.conventions]
     return "\n".join(lines)
+
+
+def _defined(mention: Mention, dialect: str) -> str:
+    cube = mention.cube
+    if mention.measure is not None:
+        source = cube.sql_table or cube.name
+        aggregate = measure_sql(mention.measure, source, dialect).sql(dialect=dialect)
+        return f"SELECT {mention.name} FROM {source}, that is {aggregate}"
+    if mention.segment is not None:
+        rows = row_set_sql(cube, mention.segment, dialect).sql(dialect=dialect)
+        return f"FROM {mention.name}, that is {rows}"
+    return f"FROM {mention.name} ({_columns(cube)}): {cube.description}"
+
+
+def mention_notes(mentions: list[Mention], dialect: str) -> str:
+    """The row sets and measures a question names, each with the SQL it stands for, to stand
+    beside the question. Listed only in the system message, the embedded model passed them by
+    ("customers" became `FROM users`, "fees as a positive number" `SUM(amount)`).
+
+    >>> from services.semantic.loader import load_semantic_model
+    >>> from services.semantic.mentions import MentionFinder
+    >>> found = MentionFinder(load_semantic_model()).find("fees charged to our clients")
+    >>> print(mention_notes(found, "sqlite"))  # doctest: +NORMALIZE_WHITESPACE
+    - fees_charged: SELECT fees_charged FROM transactions, that is SUM(CASE WHEN
+      transactions.type = 'fee' THEN -transactions.amount END)
+    - customers: FROM customers, that is SELECT * FROM users AS users WHERE users.role =
+      'customer'
+    """
+    return "\n".join(f"- {m.name}: {_defined(m, dialect)}" for m in mentions)
