@@ -2,7 +2,8 @@
 
 The steps, top to bottom: search the index as the caller (access control happens inside the
 search, before ranking); decline without asking the model when no passage is relevant enough
-(a threshold on the retrieval scores); otherwise number the passages, their tables written as
+(a threshold on the retrieval scores) or when the question names a rare word that no passage
+shown holds (`agents.rag.subject_check`); otherwise number the passages, their tables written as
 rows with their headers and a range table cut to the row the question's amount falls in
 (`agents.rag.tables`), and have the model answer through a JSON schema, citing them inline as
 [1], [2]; keep only citations that name a passage shown, moved to the passage that holds the
@@ -30,6 +31,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agents.rag import prompts
 from agents.rag.citation_check import check_citations, coverage, echoes, invented, sentences
+from agents.rag.subject_check import unknown_words
 from agents.rag.tables import as_rows
 from retrieval.chunks import Chunk
 from retrieval.index import ScoredHit, SearchFilters
@@ -118,7 +120,8 @@ class RagOutcome(BaseModel):
     declined: bool = False
     reason: str | None = Field(
         None,
-        description="Why it declined: no_relevant_passages, model_declined, uncited (no passage "
+        description="Why it declined: no_relevant_passages, unknown_subject (the question "
+        "names a rare word no passage shown holds), model_declined, uncited (no passage "
         "shown is cited), unsupported (a figure in the answer is in no passage) or echo (the "
         "answer says nothing its passages say beyond the question's words); `quoted` when the "
         "answer is a passage's own sentence because the model twice stated such a figure.",
@@ -262,8 +265,13 @@ class RagAgent:
         if not self.relevant(passages):
             log.info("no passage relevant enough for %r; declined without the model", question)
             return _declined(passages, "no_relevant_passages")
-        model = _bound(llm) if llm is not None else self.llm
         texts = shown_texts(passages, question)
+        held = [*texts.values(), *(source_line(p.chunk) for p in passages)]
+        if missing := unknown_words(question, held):
+            log.info("declined %r without the model: no passage says %s", question, missing)
+            answer = prompts.NOTHING_ON.format(words=", ".join(missing))
+            return _declined(passages, "unknown_subject", answer)
+        model = _bound(llm) if llm is not None else self.llm
         messages = self.messages(question, passages, texts)
         reply = await _reply(model, messages)
         first = parse_reply(reply)
@@ -363,5 +371,5 @@ def _bound(llm: BaseChatModel):
     return llm.bind(response_format=RESPONSE_FORMAT, max_tokens=MAX_ANSWER_TOKENS)
 
 
-def _declined(passages: list[Passage], reason: str) -> RagOutcome:
-    return RagOutcome(answer=prompts.DECLINE, passages=passages, declined=True, reason=reason)
+def _declined(passages: list[Passage], reason: str, answer: str = prompts.DECLINE) -> RagOutcome:
+    return RagOutcome(answer=answer, passages=passages, declined=True, reason=reason)

@@ -2,6 +2,7 @@
 llama.cpp reuses its processed prefix; the passages and the question come last."""
 
 DECLINE = "I don't know — the documents don't say."
+NOTHING_ON = "I don't know — the documents say nothing about {words}."
 
 RAG_SYSTEM = """You answer questions using only the numbered passages from the firm's documents \
 that come with each question.

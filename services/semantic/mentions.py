@@ -11,36 +11,13 @@ share a word of the question the one of more words wins, so "filled orders" name
 from __future__ import annotations
 
 import itertools
-import os
-import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 
 from services.semantic.model import Cube, Measure, Segment, SemanticModel
+from services.words import same_word, words
 
-WORD = re.compile(r"\w+")
 SPAN_SLACK = 2  # other words allowed between a term's words ("orders that are open")
-STEM_SHARE = 0.8  # of the longer word, for words that differ past a shared stem
-
-
-def words(text: str) -> list[str]:
-    return WORD.findall(text.replace("_", " ").lower())
-
-
-def same_word(a: str, b: str) -> bool:
-    """Equal; or one is the other with at most two letters added (fee, fees; order, orders);
-    or they share a stem of 80% of the longer (Kunde, Kunden; unrealised, unrealized does not).
-
-    >>> [same_word(a, b) for a, b in [("fee", "fees"), ("customers", "customer"),
-    ...     ("trades", "traders"), ("filled", "fills"), ("order", "ordres")]]
-    [True, True, False, False, False]
-    """
-    if a == b:
-        return True
-    short, long = sorted((a, b), key=len)
-    if long.startswith(short) and len(long) - len(short) <= 2 and len(short) >= 3:
-        return True
-    return len(os.path.commonprefix([a, b])) >= STEM_SHARE * len(long)
 
 
 @dataclass(frozen=True)

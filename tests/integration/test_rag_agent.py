@@ -13,7 +13,7 @@ import pytest
 from langchain_core.messages import BaseMessage
 
 from agents.rag.agent import RagAgent
-from agents.rag.prompts import DECLINE
+from agents.rag.prompts import DECLINE, NOTHING_ON
 from evals.doc_chunks import chunk_document, read_documents
 from retrieval.embeddings import Embedder
 from retrieval.faiss_store import FaissStore
@@ -172,6 +172,25 @@ async def test_off_topic_questions_are_declined_without_calling_the_model(index)
         assert outcome.declined and outcome.reason == "no_relevant_passages"
         assert outcome.answer == DECLINE and outcome.citations == []
     assert model.calls == []
+
+
+async def test_a_rare_word_no_passage_holds_is_declined_without_calling_the_model(index):
+    model = ScriptedChatModel(responder=replies('{"answerable": true, "answer": "BTC [1]."}'))
+    agent = RagAgent(model, index)
+    outcome = await agent.answer("Which stablecoins can I deposit?", CUSTOMER)
+    assert outcome.declined and outcome.reason == "unknown_subject"
+    assert outcome.answer == NOTHING_ON.format(words="stablecoins") and model.calls == []
+    # the same question in everyday words reaches the model
+    await agent.answer("Which crypto coins can I deposit?", CUSTOMER)
+    assert len(model.calls) == 1
+
+
+async def test_an_acronym_of_a_passages_words_is_no_unknown_word(index):
+    model = ScriptedChatModel(responder=replies('{"answerable": false, "answer": ""}'))
+    outcome = await RagAgent(model, index).answer(
+        "Within how many days does the MLRO decide on a suspicious activity report?", SUPPORT
+    )
+    assert outcome.reason == "model_declined" and len(model.calls) == 1
 
 
 async def test_declines_when_the_model_says_the_passages_do_not_answer(index):

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
 from services.semantic.loader import load_semantic_model, parse_semantic_model
-from services.semantic.mentions import SPAN_SLACK, MentionFinder, same_word
+from services.semantic.mentions import SPAN_SLACK, MentionFinder
+from services.words import same_word
 
 MODEL = load_semantic_model()
 FINDER = MentionFinder(MODEL)
