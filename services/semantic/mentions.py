@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, replace
-from functools import cached_property
 
 from services.semantic.model import Cube, Measure, Segment, SemanticModel
 from services.words import same_word, words
@@ -60,12 +59,10 @@ class MentionFinder:
     """
 
     def __init__(self, model: SemanticModel):
-        self.model = model
-
-    @cached_property
-    def terms(self) -> list[_Term]:
-        found: list[_Term] = []
-        for cube in self.model.cubes:
+        """Every name's words and every synonym's, longest first (the order `find` claims
+        the question's words in)."""
+        terms: list[_Term] = []
+        for cube in model.cubes:
             named: list[tuple[Mention, list[str]]] = [
                 (Mention(s.name, cube, segment=s), s.meta.synonyms) for s in cube.segments
             ]
@@ -75,8 +72,8 @@ class MentionFinder:
             for mention, synonyms in named:
                 for text in [mention.name, *synonyms]:
                     if term := tuple(words(text)):
-                        found.append(_Term(term, mention))
-        return sorted(found, key=lambda t: -len(t.words))
+                        terms.append(_Term(term, mention))
+        self.terms = sorted(terms, key=lambda t: -len(t.words))
 
     def find(self, question: str) -> list[Mention]:
         """The names the question mentions, each once, in the order it names them."""
