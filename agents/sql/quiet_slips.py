@@ -6,12 +6,15 @@ Each mend is its own module, acting on the SQLGlot tree and the catalog only:
 (`agents.sql.repair.unechoed`); a month bounded by days is the stored date, SQLite's
 `DATE(x, 'month')` the month of x (`agents.sql.date_shapes`); a difference of stored times is a
 span in days (`agents.sql.time_differences`); a running total beside a GROUP BY runs over the
-groups' totals, and a plain column beside a count is its group (`agents.sql.grouping`). What the
-guard or the database refuses is repaired afterwards (`agents.sql.repair.repair`).
+groups' totals, and a plain column beside a count is its group (`agents.sql.grouping`). One slip
+that is not quiet is mended here too, since it has a single reading: date arithmetic with
+INTERVAL, which SQLite refuses, becomes SQLite's date modifier (`agents.sql.date_modifiers`).
+What the guard or the database refuses is repaired afterwards (`agents.sql.repair.repair`).
 """
 
 from __future__ import annotations
 
+from agents.sql.date_modifiers import with_date_modifiers
 from agents.sql.date_shapes import in_stored_shape
 from agents.sql.grouping import grouped
 from agents.sql.repair import unechoed
@@ -28,5 +31,6 @@ def mended(sql: str, catalog: Catalog, dialect: str) -> str:
     >>> mended("SELECT 1 FROM t WHERE STRFTIME('%Y-%m', d) >= '2023-01-01'", none, "sqlite")
     "SELECT 1 FROM t WHERE d >= '2023-01-01'"
     """
-    sql = in_stored_shape(unechoed(sql, catalog, dialect), dialect)
+    sql = with_date_modifiers(unechoed(sql, catalog, dialect), dialect)
+    sql = in_stored_shape(sql, dialect)
     return grouped(with_time_differences(sql, catalog, dialect), dialect)

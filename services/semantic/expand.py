@@ -10,7 +10,9 @@ the guard checks and scopes the query, each such name is replaced on the SQLGlot
   guard's rules and row scoping see, and scope, the base tables;
 - a measure used as a column of a table its cube reads (its own table, a segment, or the cube
   defined by a query) becomes its aggregate over that table's alias
-  (`SUM(CASE WHEN t.type = 'fee' THEN -t.amount END) AS fees_charged`).
+  (`SUM(CASE WHEN t.type = 'fee' THEN -t.amount END) AS fees_charged`). A measure is already
+  an aggregate, so `SUM(fees_charged)`, which would nest one aggregate in another (an error in
+  SQL), can only mean the total itself and is read as the measure (`_outer_total`).
 
 A name the query defines itself (a CTE called `open_orders`) is the query's own and stays; a
 name the model does not declare stays too, for the guard to refuse as unknown.
@@ -156,6 +158,29 @@ def _inlined(table: exp.Table, cube: Cube, segment: Segment, dialect: str) -> bo
     return True
 
 
+# An outer aggregate over a measure's value that leaves it unchanged: the sum of a total or a
+# count is that total, the largest of a largest is that largest. AVG or COUNT of a measure
+# stays as written: "the average fee" may mean per transaction, and SQL refuses it, so the
+# model is asked again.
+_SAME_VALUE = {exp.Sum: ("sum", "count", "count_distinct"), exp.Max: ("max",), exp.Min: ("min",)}
+
+
+def _outer_total(column: exp.Column, measure: Measure) -> exp.Expression:
+    """The aggregate `column` (a measure's name) sits in when it only repeats the measure's
+    value, else `column` itself: what the measure's SQL replaces.
+
+    >>> from services.semantic.model import Measure
+    >>> fees = Measure(name="fees", type="sum", sql="amount")
+    >>> select = sqlglot.parse_one("SELECT SUM(fees), AVG(fees) FROM t")
+    >>> [_outer_total(c, fees).sql() for c in select.find_all(exp.Column)]
+    ['SUM(fees)', 'fees']
+    """
+    outer = column.parent
+    kinds = next((k for t, k in _SAME_VALUE.items() if type(outer) is t), ())
+    single = outer.this is column and not outer.expressions  # MAX(a, b) is a scalar max
+    return outer if measure.type in kinds and single else column
+
+
 def _sources(select: exp.Select) -> dict[str, str]:
     """Alias (lower-cased) -> table name (lower-cased) of the tables the SELECT reads."""
     from_ = select.args.get("from_")
@@ -196,6 +221,7 @@ def _expand_measures(select: exp.Select, model: SemanticModel, dialect: str, own
             if t.alias_or_name.lower() == homes[0]
         )
         aggregate = measure_sql(measure, alias, dialect)
+        column = _outer_total(column, measure)
         if column.parent is select:  # a bare result column keeps the measure's name
             column.replace(exp.alias_(aggregate, measure.name))
             outputs.add(name)

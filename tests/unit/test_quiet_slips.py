@@ -4,10 +4,15 @@ database, with the model's drafts scripted."""
 from __future__ import annotations
 
 import json
+import sqlite3
+from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 
+from agents.sql.date_modifiers import with_date_modifiers
 from agents.sql.quiet_slips import mended
 from agents.sql.time_differences import with_time_differences
 from services.identity import Caller, Role
@@ -39,6 +44,45 @@ async def test_a_difference_of_stored_times_is_a_span_in_days(answer, demo_engin
         "Hours to a decision?", f"SELECT AVG(reviewed_at - submitted_at) * 24 {where}"
     )
     assert hours.result.rows == [[pytest.approx(days * 24)]]
+
+
+async def test_date_arithmetic_with_an_interval_runs_as_sqlite_date_modifiers(answer, demo_engine):
+    since = "FROM orders WHERE created_at >= DATE('{day}', '-30 day')"
+    ((direct,),) = _rows(demo_engine, "SELECT COUNT(*) " + since.format(day="2026-11-01"))
+    ((everything,),) = _rows(demo_engine, "SELECT COUNT(*) FROM orders")
+    assert 0 < direct < everything
+    draft = "SELECT COUNT(*) FROM orders WHERE created_at >= DATE('2026-11-01') - INTERVAL 30 DAY"
+    with pytest.raises(sqlite3.OperationalError):
+        sqlite3.connect(":memory:").execute("SELECT DATE('2026-11-01') - INTERVAL 30 DAY")
+    outcome = await answer("Orders in the 30 days before November?", draft)
+    assert outcome.result.rows == [[direct]]
+
+
+@given(
+    amount=st.integers(-5000, 5000),
+    unit=st.sampled_from(["DAY", "DAYS", "WEEK", "HOUR", "MINUTE", "SECOND"]),
+    sign=st.sampled_from(["+", "-"]),
+)
+def test_an_interval_moves_a_time_as_far_as_python_does(amount, unit, sign):
+    start = datetime(2024, 2, 29, 13, 30, 15)
+    sql = f"SELECT DATETIME('{start:%Y-%m-%d %H:%M:%S}') {sign} INTERVAL '{amount}' {unit}"
+    ((moved,),) = sqlite3.connect(":memory:").execute(with_date_modifiers(sql, "sqlite"))
+    step = {
+        "DAY": timedelta(days=1),
+        "DAYS": timedelta(days=1),
+        "WEEK": timedelta(weeks=1),
+        "HOUR": timedelta(hours=1),
+        "MINUTE": timedelta(minutes=1),
+        "SECOND": timedelta(seconds=1),
+    }[unit]
+    expected = start + (1 if sign == "+" else -1) * amount * step
+    assert moved == f"{expected:%Y-%m-%d %H:%M:%S}"
+
+
+def test_an_interval_is_left_to_the_dialects_that_have_one():
+    sql = "SELECT * FROM orders WHERE created_at >= CURRENT_DATE - INTERVAL '3' MONTH"
+    assert with_date_modifiers(sql, "postgres") == sql
+    assert "INTERVAL" not in with_date_modifiers(sql, "sqlite")
 
 
 def test_time_differences_are_left_to_dialects_that_subtract_times(demo_catalog):

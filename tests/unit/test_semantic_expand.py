@@ -60,6 +60,22 @@ def test_a_measure_over_a_segment_is_scoped_too(demo_engine):
     assert _rows(demo_engine, verdict.sql) == expected
 
 
+def test_the_total_of_a_measure_is_the_measure(demo_engine):
+    """A measure is an aggregate already: SUM of it would nest aggregates, which SQL refuses."""
+    per_account = "SELECT account_id, {} AS fees FROM transactions GROUP BY account_id"
+    plain = check(per_account.format("fees_charged"), policy=POLICY, caller=ADMIN, semantic=MODEL)
+    summed = check(
+        per_account.format("SUM(fees_charged)"), policy=POLICY, caller=ADMIN, semantic=MODEL
+    )
+    assert plain.allowed and summed.allowed, (plain.reasons, summed.reasons)
+    fees = _rows(demo_engine, summed.sql)
+    assert fees == _rows(demo_engine, plain.sql) and any(f for _, f in fees)
+    averaged = check(
+        "SELECT AVG(fees_charged) FROM transactions", policy=POLICY, caller=ADMIN, semantic=MODEL
+    )
+    assert "AVG(SUM(" in averaged.sql.upper().replace(" ", "")  # "average fee" stays ambiguous
+
+
 def test_a_name_the_query_defines_itself_shadows_the_models():
     verdict = check(
         "WITH open_orders AS (SELECT id FROM orders WHERE status = 'filled') "
