@@ -65,11 +65,12 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from agents.routing.classifier import EmbeddingClassifier, TextEmbedder
+from agents.routing.cues import QueryCues
 from agents.routing.evidence import Evidence, EvidenceDocument
 from agents.routing.labels import Complexity, QueryType, most_complex
 from agents.routing.policy import Provider, RoutingPolicy, load_routing_policy
 from agents.routing.request_split import split_clauses
-from agents.routing.rules import RuleVerdict, classify, complexity, is_small_talk, normalise
+from agents.routing.rules import RuleVerdict, classify, complexity, normalise
 from agents.routing.sensitivity import (
     TABLE_SENSITIVITY,
     find_personal_data,
@@ -180,7 +181,9 @@ class Router:
         self.classifier = EmbeddingClassifier(embedder) if embedder is not None else None
         self.evidence = evidence
         self.tool_sensitivity = dict(tool_sensitivity or {})
-        self.sources = Sources(vocabulary or load_routing_vocabulary(), symbols)
+        vocabulary = vocabulary or load_routing_vocabulary()
+        self.sources = Sources(vocabulary, symbols)
+        self.cues = QueryCues(vocabulary, self.sources.instruments)
 
     # -- evidence ------------------------------------------------------------------------
     def _gather(self, text: str, caller: Caller, seen: dict[str, Evidence]) -> Evidence | None:
@@ -253,15 +256,15 @@ class Router:
     def _classify(self, text: str, caller: Caller, seen: dict[str, Evidence]) -> _Clause:
         """The clause's type, the reasons for it, whether the embeddings were asked, and the
         evidence (none for a request to act or small talk: they keep their path)."""
-        verdict = classify(text, self.sources)
+        verdict = classify(text, self.sources, self.cues)
         evidence = None
         if not (verdict.query_type is QueryType.ACTION and verdict.confident) and not (
-            is_small_talk(text)
+            self.cues.is_small_talk(normalise(text))
         ):
             evidence = self._gather(text, caller, seen)
         if evidence is not None:
             titles = [d.title for d in evidence.documents_above(self.policy.evidence.documents)]
-            verdict = classify(text, self.sources, titles)
+            verdict = classify(text, self.sources, self.cues, titles)
         why = "; ".join(verdict.why) or "no cue of any other kind"
         gathered = [evidence] if evidence is not None else []
         confident = verdict.confident
@@ -311,7 +314,7 @@ class Router:
             whole = self._classify(question.strip(), caller, seen)
             return [whole], [], used or whole.used_embeddings
         notes: list[str] = []
-        small_talk = [c for c in clauses if is_small_talk(c.text)]
+        small_talk = [c for c in clauses if self.cues.is_small_talk(normalise(c.text))]
         if small_talk and any(c.verdict.has_signal and c not in small_talk for c in clauses):
             clauses = [c for c in clauses if c not in small_talk]
             notes.append(f"set aside small talk: {', '.join(_quote(c.text) for c in small_talk)}")

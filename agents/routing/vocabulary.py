@@ -1,18 +1,20 @@
 """The routing vocabulary: the words, in each language, that tell the router what data a request
-touches, read from a YAML file an operator edits (`vocabulary.yaml` beside this module, or the
-file the `ROUTING_VOCABULARY_FILE` setting names).
+touches and what kind of request it is, read from a YAML file an operator edits
+(`vocabulary.yaml` beside this module, or the file the `ROUTING_VOCABULARY_FILE` setting names).
 
-It decides sensitivity, not the query type: which table's records a request names, which the
+Most of it decides sensitivity: which table's records a request names, which the
 caller calls their own ("my orders", "meine Aufträge", "mes ordres", "mis órdenes"), which
 tables a request to act would write, whether a customer speaks of their own circumstances or
-a particular customer is named, and whether staff speak of the firm's figures. The format is
+a particular customer is named, and whether staff speak of the firm's figures. Its query-type
+cues say what kind of request a text is (`agents.routing.cues` compiles them). The format is
 documented in the packaged file and in `agents/routing/ROUTING.md`; `agents.routing.sources`
-compiles it, with the instruments the platform lists, for the router.
+compiles the rest, with the instruments the platform lists, for the router.
 
 A file is checked when it is loaded: every entry must compile as a regular expression, hold no
 capturing group and not match the empty text, and every table it names must be a table of the
-operational schema. A file that fails refuses to load, with a message naming the file and the
-entry.
+operational schema; a cue's patterns must compile with their fragments put in, and name only
+fragments the file defines. A file that fails refuses to load, with a message naming the file
+and the entry.
 
 >>> vocabulary = load_routing_vocabulary()
 >>> list(vocabulary.own)
@@ -27,8 +29,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from agents.routing.labels import QueryType
 from agents.routing.yaml_file import read_yaml_model
 from services.db.models import Base
 
@@ -70,6 +73,23 @@ Words = dict[Language, list[Entry]]
 """Entries by language: {"en": ["orders?", ...], "de": [...]}."""
 
 
+INSTRUMENT = "instrument"
+"""The fragment name that stands for the instruments the platform lists (`<instrument>`)."""
+_FRAGMENT = re.compile(r"<([a-z_]+)>")
+
+
+class QueryCue(BaseModel):
+    """One cue of a query type: patterns that, matched, add `weight` to the type's score."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: QueryType
+    weight: float = Field(gt=0)
+    why: str = Field(min_length=1, description='Shown in the decision; "{0}": the first group.')
+    small_talk: bool = Field(False, description="A greeting or thanks, set aside beside a request.")
+    patterns: dict[Language, list[str]] = Field(min_length=1)
+
+
 class RoutingVocabulary(BaseModel):
     """The file, as written; see the packaged `vocabulary.yaml` for what each part means."""
 
@@ -86,6 +106,44 @@ class RoutingVocabulary(BaseModel):
     self_disclosure: Words = Field(description="Patterns: the speaker's own circumstances.")
     customer_ids: Words = Field(description="Patterns: a particular customer or record named.")
     firm_figures: Words = Field(description="Patterns: the firm's own business figures.")
+    fragments: dict[str, list[str]] = Field(
+        default_factory=dict, description="Named parts of cue patterns: `<name>` in a cue."
+    )
+    query_types: list[QueryCue] = Field(description="Cues of each kind of request.")
+    definition: Words = Field(description="Patterns: the text asks what a term means.")
+
+    def expand(self, pattern: str, instruments: str) -> str:
+        """A cue's pattern with each `<fragment>` written out, `<instrument>` as `instruments`.
+
+        >>> load_routing_vocabulary().expand("(<price_words>) of <instrument>", "aapl")
+        '((?:price|priced|trading at|close|closing|open(?:ing)?|high|low|volume|quote|worth)) of aapl'
+        """  # noqa: E501
+
+        def written(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name == INSTRUMENT:
+                return instruments
+            known = self.fragments.get(name)
+            return f"(?:{'|'.join(known)})" if known is not None else match.group(0)
+
+        return _FRAGMENT.sub(written, pattern)
+
+    @model_validator(mode="after")
+    def _cues_compile(self) -> RoutingVocabulary:
+        for number, cue in enumerate(self.query_types):
+            for language, patterns in cue.patterns.items():
+                for index, pattern in enumerate(patterns):
+                    place = f"query_types[{number}].patterns.{language}[{index}]"
+                    unknown = set(_FRAGMENT.findall(pattern)) - {*self.fragments, INSTRUMENT}
+                    if unknown:
+                        raise ValueError(f"{place}: no fragment named {', '.join(sorted(unknown))}")
+                    try:
+                        compiled = re.compile(self.expand(pattern, "x"))
+                    except re.error as exc:
+                        raise ValueError(f"{place}: {pattern!r} does not compile: {exc}") from None
+                    if compiled.fullmatch(""):
+                        raise ValueError(f"{place}: {pattern!r} matches the empty text")
+        return self
 
 
 def load_routing_vocabulary(path: Path | None = None) -> RoutingVocabulary:

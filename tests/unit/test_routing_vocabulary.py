@@ -15,6 +15,7 @@ from agents.routing.router import QueryType, Router
 from agents.routing.sources import Sources
 from agents.routing.vocabulary import (
     PACKAGED_VOCABULARY,
+    QueryCue,
     RoutingVocabulary,
     RoutingVocabularyError,
     load_routing_vocabulary,
@@ -167,6 +168,28 @@ def test_the_demo_lists_the_symbols_the_routing_evals_name(demo_engine):
     assert listed_symbols(demo_engine) == sorted(SYMBOLS)
 
 
+# -- the query-type cues are the operator's too ---------------------------------------------------
+def test_an_operator_teaches_the_router_a_german_instruction_without_code():
+    """Which kind of request a text is comes from the file's cues: a German verb added there
+    makes "storniere ..." a request to act, as "cancel ..." is."""
+    question = "Storniere bitte meinen Auftrag 42"
+    packaged = load_routing_vocabulary()
+    before = Router(load_routing_policy(), vocabulary=packaged, symbols=SYMBOLS)
+    assert before.route(question, CUSTOMER).query_type is not QueryType.ACTION
+    german = QueryCue(
+        type=QueryType.ACTION,
+        weight=6.0,
+        why="beginnt mit einer Anweisung ({0})",
+        patterns={"de": ["^(storniere|kaufe|verkaufe)\\b"]},
+    )
+    taught = packaged.model_copy(update={"query_types": [*packaged.query_types, german]})
+    decision = Router(load_routing_policy(), vocabulary=taught, symbols=SYMBOLS).route(
+        question, CUSTOMER
+    )
+    assert decision.query_type is QueryType.ACTION, decision.reasons
+    assert any("beginnt mit einer Anweisung (storniere)" in r for r in decision.reasons)
+
+
 # -- a broken file names the entry ----------------------------------------------------------------
 def _write(tmp_path: Path, old: str, new: str) -> Path:
     text = PACKAGED_VOCABULARY.read_text(encoding="utf-8")
@@ -198,6 +221,17 @@ def _write(tmp_path: Path, old: str, new: str) -> Path:
         ("es: ['pagos?'", "es: ['(?:pagos)?'", "tables.payments.es[0]: '(?:pagos)?' matches the"),
         ("  de: ['mein(?:e[nmrs]?|s)?']", "  deutsch: ['meine']", "own.deutsch: 'deutsch' is not"),
         ("firm_figures:", "firm_figure:", "firm_figure: Extra inputs are not permitted"),
+        (
+            "'<lead>(<verbs>)\\b<not_an_action>'",
+            "'<lead>(<verb>)\\b<not_an_action>'",
+            "query_types[0].patterns.en[0]: no fragment named verb",
+        ),
+        (
+            "'\\bhow (?:many|much)\\b'",
+            "'\\bhow (?:many|much\\b'",
+            "patterns.en[0]: '\\\\bhow (?:many|much\\\\b' does not compile",
+        ),
+        ("  - type: action\n", "  - type: acton\n", "query_types[0].type: Input should be"),
     ],
     ids=[
         "unknown table",
@@ -207,6 +241,9 @@ def _write(tmp_path: Path, old: str, new: str) -> Path:
         "matches nothing",
         "language",
         "unknown section",
+        "unknown fragment",
+        "cue pattern",
+        "cue type",
     ],
 )
 def test_a_broken_vocabulary_file_names_the_entry(tmp_path, old, new, message):
