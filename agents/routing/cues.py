@@ -1,9 +1,11 @@
-"""The routing vocabulary's query-type cues, compiled: which kinds of request a text reads as.
+"""The routing vocabulary's cues, compiled: which kinds of request a text reads as, and the
+signals its complexity is judged by.
 
-The cues are data an operator edits (the `query_types`, `fragments` and `definition` sections of
-`agents/routing/vocabulary.yaml`), per language; `agents.routing.rules` weighs what they find
-against the data a text names and the evidence of the document index. Each cue's patterns, in
-every language, are compiled into one alternation, with the instruments the platform lists put
+The cues are data an operator edits (the `query_types`, `fragments`, `definition` and
+`complexity` sections of `agents/routing/vocabulary.yaml`), per language;
+`agents.routing.rules` weighs what they find against the data a text names and the evidence of
+the document index. Each cue's patterns, and each signal's, in every language, are compiled into
+one alternation, with the instruments the platform lists put
 where a pattern says `<instrument>`.
 
 >>> from agents.routing.vocabulary import load_routing_vocabulary
@@ -35,6 +37,11 @@ class QueryCues:
             [p for cue in vocabulary.query_types if cue.small_talk for p in _all(cue)]
         )
         self._definition = compiled([p for ps in vocabulary.definition.values() for p in ps])
+        self.signals = {
+            name: compiled([p for ps in words.values() for p in ps])
+            for name, words in vocabulary.complexity.model_dump().items()
+        }
+        """The complexity signals (`aggregates`, `condition`, ...), each one pattern."""
 
     def matches(self, text: str) -> Iterator[tuple[QueryCue, str]]:
         """Each cue that matches the (normalised) text, with its reason: "{0}" in `why`

@@ -407,7 +407,7 @@ class Router:
         for index, clause in enumerate(clauses, start=1):
             sensitivity, why_sensitive, tables, documents = self._sensitivity(clause, caller)
             level, why_complex = complexity(
-                clause.text, clause.verdict.query_type, self.sources, clause.joined
+                clause.text, clause.verdict.query_type, self.sources, self.cues, clause.joined
             )
             prefix = f"part {index} {_quote(clause.text)} is " if compound else "type "
             reasons += [prefix + r for r in clause.reasons]

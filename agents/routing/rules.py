@@ -8,6 +8,9 @@ search of the index found on it (`agents.routing.evidence`); the highest score w
 are *confident* when the winner scores at least `CONFIDENT_SCORE` and leads the runner-up by
 `CONFIDENT_MARGIN`; otherwise the router may ask the embedding classifier.
 
+How complex: signals of the same file (aggregates, comparisons, conditions, factors weighed),
+read per query type by `complexity`.
+
 >>> from agents.routing.cues import QueryCues
 >>> from agents.routing.vocabulary import load_routing_vocabulary
 >>> vocabulary = load_routing_vocabulary()
@@ -21,7 +24,7 @@ are *confident* when the winner scores at least `CONFIDENT_SCORE` and leads the 
 >>> classify("what did aapl close at?", sources, cues).why
 ['asks for market prices', 'mentions market_prices']
 >>> question = "how many orders did i place each month this year, by symbol?"
->>> complexity(question, QueryType.SQL, sources)[0]
+>>> complexity(question, QueryType.SQL, sources, cues)[0]
 <Complexity.MODERATE: 'moderate'>
 """
 
@@ -124,94 +127,58 @@ def classify(
 
 
 # -- complexity ------------------------------------------------------------------------------
-_AGGREGATES = (
-    r"\b(?:per|each|by (?:month|week|day|year|quarter|country|tier|symbol|plan|status|"
-    r"type|channel|method|currency|customer|account|role)|group(?:ed)?|top \d+|"
-    r"most(?! recent)|least|highest|lowest|largest|biggest|smallest|best|worst|average|avg|"
-    r"mean|median|totals?|sums?|averages?|compare[ds]?|versus|vs\.?|trend|over time|growth|grew|"
-    r"change (?:in|since)|breakdown|break down|distribution|percentage|percent|share of|ratio|"
-    r"rank\w*)\b"
-    # money that flowed over a period is a sum: "what did I pay in fees last quarter"
-    r"|\b(?:how much|what) (?:did|have) (?:i|we|you|they|customers?|users?) (?:\w+ )?(?:pay|paid|"
-    r"spend|spent|earn|earned|make|made|receive|received|deposit|deposited|withdraw|withdrawn|"
-    r"lose|lost)\b"
-)
-_MULTI_STEP = re.compile(
-    r"\b(?:month[- ]over[- ]month|year[- ]over[- ]year|week[- ]over[- ]week|rolling|"
-    r"cumulative|running total|cohort|correlat\w+|percentile|relative to|net of|after fees|"
-    r"weighted|annuali[sz]ed|realised|realized|unrealised|unrealized|drawdown)\b"
-    r"|\bcompared? (?:with|to) (?:last|the previous|previous|the prior|prior|january|february|"
-    r"march|april|may|june|july|august|september|october|november|december|20\d\d)\b"
-)
-_COMPARISON = re.compile(
-    r"\b(?:difference between|differ|compare[ds]?|comparison|versus|vs\.?|cheaper|faster|"
-    r"better|instead of|or (?:a|an|the|by|via)\b)"
-)
-_CONDITION = re.compile(r"\b(?:if|unless|in case|once|as soon as)\b|(?<!^)\bwhen(?:ever)?\b")
-_ACTION_CONDITION = re.compile(
-    r"\b(?:if|unless|in case|once|when(?:ever)?|as soon as|below|above|under|over|recurring|"
-    r"(?:every|each) (?:day|week|month|year|quarter|monday|tuesday|wednesday|thursday|friday|"
-    r"morning|evening)|daily|weekly|monthly|schedule\w*)\b"
-)
-_FACTORS = re.compile(
-    r"\b(?:given|considering|taking into account|in light of|based on|assuming|while|"
-    r"because|but)\b"
-)
-_REASONING_TOPICS = re.compile(
-    r"\b(?:rebalanc\w*|hedg\w*|diversif\w*|allocat\w*|strateg\w*|risk\w*|outlook|forecast\w*|"
-    r"predict\w*|tax\w*|fees?|interest|rates?|volatil\w*|inflation|margin|leverage|"
-    r"drawdown|horizon|goals?|retire\w*|income|liquidity)\b"
-)
-
-
-def _count(pattern: str | re.Pattern[str], text: str) -> int:
-    return len({m.group(0) for m in re.finditer(pattern, text)})
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    return len({m.group(0) for m in pattern.finditer(text)})
 
 
 def complexity(
-    text: str, query_type: QueryType, sources: Sources, clauses: int = 1
+    text: str, query_type: QueryType, sources: Sources, cues: QueryCues, clauses: int = 1
 ) -> tuple[Complexity, str]:
-    """How much work one part of a request is, and why (see `agents/routing/ROUTING.md`).
-    `sources` tells whether advice weighs the caller's own data; `clauses` is how many clauses
-    of the same kind were joined into the part (two actions: combined).
+    """How much work one part of a request is, and why (see `agents/routing/ROUTING.md`), from
+    the vocabulary's complexity signals (`cues`). `sources` tells whether advice weighs the
+    caller's own data; `clauses` is how many clauses of the same kind were joined into the part
+    (two actions: combined).
 
     >>> from agents.routing.vocabulary import load_routing_vocabulary
-    >>> sources = Sources(load_routing_vocabulary())
-    >>> complexity("show my open orders", QueryType.SQL, sources)
+    >>> vocabulary = load_routing_vocabulary()
+    >>> sources = Sources(vocabulary)
+    >>> cues = QueryCues(vocabulary, sources.instruments)
+    >>> complexity("show my open orders", QueryType.SQL, sources, cues)
     (<Complexity.SIMPLE: 'simple'>, 'a single lookup')
-    >>> complexity("should i buy eth now?", QueryType.REASONING, sources)[0]
+    >>> complexity("should i buy eth now?", QueryType.REASONING, sources, cues)[0]
     <Complexity.MODERATE: 'moderate'>
     >>> question = "should i rebalance given btc is 70% of my portfolio?"
-    >>> complexity(question, QueryType.REASONING, sources)[0]
+    >>> complexity(question, QueryType.REASONING, sources, cues)[0]
     <Complexity.COMPLEX: 'complex'>
     """
+    signal = cues.signals
     lowered = normalise(text)
     if query_type is QueryType.GENERAL:
         return Complexity.SIMPLE, "small talk or general knowledge"
     if query_type is QueryType.SQL:
-        aggregates = _count(_AGGREGATES, lowered)
-        if _MULTI_STEP.search(lowered) or aggregates >= 3:
+        aggregates = _count(signal["aggregates"], lowered)
+        if signal["multi_step"].search(lowered) or aggregates >= 3:
             return Complexity.COMPLEX, "a multi-step analysis of the data"
         if aggregates:
             return Complexity.MODERATE, "aggregates, ranks or compares records"
         return Complexity.SIMPLE, "a single lookup"
     if query_type is QueryType.ACTION:
-        conditional = _ACTION_CONDITION.search(lowered) is not None
+        conditional = signal["action_condition"].search(lowered) is not None
         several = clauses >= 2 or len(split_clauses(lowered)) >= 2
         if conditional or several:
             return Complexity.MODERATE, "a conditional or combined action"
         return Complexity.SIMPLE, "a single action"
     if query_type is QueryType.DOCUMENT:
-        signals = (_COMPARISON.search(lowered) is not None) + (
-            _CONDITION.search(lowered) is not None
+        signals = (signal["comparison"].search(lowered) is not None) + (
+            signal["condition"].search(lowered) is not None
         )
         if signals >= 2:
             return Complexity.COMPLEX, "compares several rules under conditions"
         if signals:
             return Complexity.MODERATE, "compares rules, or applies one to a condition"
         return Complexity.SIMPLE, "a single passage"
-    factors = _FACTORS.search(lowered) is not None
-    topics = _count(_REASONING_TOPICS, lowered)
+    factors = signal["factors"].search(lowered) is not None
+    topics = _count(signal["reasoning_topics"], lowered)
     personal = (
         sources.own_records(lowered)
         or sources.discloses_self(lowered)

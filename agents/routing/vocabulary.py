@@ -90,6 +90,20 @@ class QueryCue(BaseModel):
     patterns: dict[Language, list[str]] = Field(min_length=1)
 
 
+class ComplexitySignals(BaseModel):
+    """The patterns of each signal the complexity rules weigh (`agents.routing.rules`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    aggregates: Words = Field(description="Grouping, ranking, totals; each distinct one counts.")
+    multi_step: Words = Field(description="Period over period, running totals, cohorts.")
+    comparison: Words = Field(description="Two rules or options compared.")
+    condition: Words = Field(description="A rule applied under a condition.")
+    action_condition: Words = Field(description="An action that is conditional or recurring.")
+    factors: Words = Field(description="Circumstances the advice must weigh.")
+    reasoning_topics: Words = Field(description="Risk, strategy, horizon; each distinct counts.")
+
+
 class RoutingVocabulary(BaseModel):
     """The file, as written; see the packaged `vocabulary.yaml` for what each part means."""
 
@@ -111,6 +125,7 @@ class RoutingVocabulary(BaseModel):
     )
     query_types: list[QueryCue] = Field(description="Cues of each kind of request.")
     definition: Words = Field(description="Patterns: the text asks what a term means.")
+    complexity: ComplexitySignals
 
     def expand(self, pattern: str, instruments: str) -> str:
         """A cue's pattern with each `<fragment>` written out, `<instrument>` as `instruments`.

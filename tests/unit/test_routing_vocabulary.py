@@ -232,6 +232,7 @@ def _write(tmp_path: Path, old: str, new: str) -> Path:
             "patterns.en[0]: '\\\\bhow (?:many|much\\\\b' does not compile",
         ),
         ("  - type: action\n", "  - type: acton\n", "query_types[0].type: Input should be"),
+        ("  factors:\n", "  factor:\n", "complexity.factor: Extra inputs are not permitted"),
     ],
     ids=[
         "unknown table",
@@ -244,6 +245,7 @@ def _write(tmp_path: Path, old: str, new: str) -> Path:
         "unknown fragment",
         "cue pattern",
         "cue type",
+        "complexity signal",
     ],
 )
 def test_a_broken_vocabulary_file_names_the_entry(tmp_path, old, new, message):
