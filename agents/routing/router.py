@@ -380,7 +380,9 @@ class Router:
             titles = [d.title for d in documents if d.visibility is visibility]
             if titles:
                 reasons.append(f"{level}: reads {', '.join(titles)} ({visibility} documents)")
-        customer = caller.role is Role.CUSTOMER and query_type is not QueryType.GENERAL
+        # a customer's own affairs stay local whatever the part became: a question about "my
+        # portfolio" that nothing holds is answered in general, but still speaks of them
+        customer = caller.role is Role.CUSTOMER and not self.cues.is_small_talk(lowered)
         sources = self.sources
         if (
             customer

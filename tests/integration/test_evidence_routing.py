@@ -133,6 +133,19 @@ def test_a_data_question_held_nowhere_gets_an_i_dont_know(platform):
     assert any("the database holds nothing close" in r for r in decision.reasons)
 
 
+def test_a_customers_own_affairs_stay_local_when_nothing_holds_them(platform):
+    """ "My portfolio" exposed to something nothing holds is answered in general, but it is
+    still the customer's own affairs: it must not go to the cloud with the advice beside it."""
+    router, _ = platform
+    question = (
+        "Is my portfolio too exposed to the parking situation in Frankfurt? What do you recommend?"
+    )
+    decision = router.route(question, CUSTOMER)
+    nowhere = [p for p in decision.parts if p.held_nowhere]
+    assert nowhere and nowhere[0].sensitivity == "confidential", decision.reasons
+    assert (decision.sensitivity, decision.provider) == ("confidential", "local")
+
+
 @pytest.mark.parametrize(
     ("question", "caller"),
     [

@@ -73,6 +73,11 @@ def _english_only(vocabulary: RoutingVocabulary) -> RoutingVocabulary:
             "self_disclosure": en(vocabulary.self_disclosure),
             "customer_ids": en(vocabulary.customer_ids),
             "firm_figures": en(vocabulary.firm_figures),
+            "query_types": [
+                cue.model_copy(update={"patterns": en(cue.patterns)})
+                for cue in vocabulary.query_types
+            ],
+            "definition": en(vocabulary.definition),
         }
     )
 
@@ -168,26 +173,63 @@ def test_the_demo_lists_the_symbols_the_routing_evals_name(demo_engine):
     assert listed_symbols(demo_engine) == sorted(SYMBOLS)
 
 
+# requests as German, French and Spanish customers type them, and the kind each is
+KINDS = [
+    ("Storniere meinen Auftrag 42", QueryType.ACTION),
+    ("Kaufen Sie bitte 10 Apple-Aktien für mich", QueryType.ACTION),
+    ("Annule mon ordre 42", QueryType.ACTION),
+    ("Peux-tu m'envoyer mon relevé de mars ?", QueryType.ACTION),
+    ("Cancela mi orden 42", QueryType.ACTION),
+    ("Quiero retirar 500 euros", QueryType.ACTION),
+    ("Wie kann ich mein Passwort ändern?", QueryType.DOCUMENT),
+    ("Que dit la grille tarifaire sur les retraits ?", QueryType.DOCUMENT),
+    ("¿Cuánto tarda una transferencia a mi banco?", QueryType.DOCUMENT),
+    ("Soll ich jetzt meine Bitcoin verkaufen?", QueryType.REASONING),
+    ("Devrais-je vendre mes bitcoins maintenant ?", QueryType.REASONING),
+    ("Combien d'ordres ouverts ai-je ?", QueryType.SQL),
+    ("¿Cuántas órdenes abiertas tengo?", QueryType.SQL),
+    ("Danke schön!", QueryType.GENERAL),
+]
+
+
+@pytest.mark.parametrize(("question", "kind"), KINDS, ids=[q for q, _ in KINDS])
+def test_the_kind_of_request_is_read_in_german_french_and_spanish(router, question, kind):
+    decision = router.route(question, CUSTOMER)
+    assert decision.query_type is kind, decision.reasons
+
+
+def test_with_the_english_cues_alone_none_of_those_was_a_request_to_act():
+    """What the other languages' cues fix: the English ones read no instruction in them."""
+    english = Router(
+        load_routing_policy(),
+        vocabulary=_english_only(load_routing_vocabulary()),
+        symbols=SYMBOLS,
+    )
+    actions = [q for q, kind in KINDS if kind is QueryType.ACTION]
+    kinds = [english.route(q, CUSTOMER).query_type for q in actions]
+    assert QueryType.ACTION not in kinds, kinds
+
+
 # -- the query-type cues are the operator's too ---------------------------------------------------
-def test_an_operator_teaches_the_router_a_german_instruction_without_code():
-    """Which kind of request a text is comes from the file's cues: a German verb added there
-    makes "storniere ..." a request to act, as "cancel ..." is."""
-    question = "Storniere bitte meinen Auftrag 42"
+def test_an_operator_teaches_the_router_a_language_without_code():
+    """Which kind of request a text is comes from the file's cues: a Dutch verb added there
+    makes "annuleer ..." a request to act, as "cancel ..." is."""
+    question = "Annuleer mijn order 42"
     packaged = load_routing_vocabulary()
     before = Router(load_routing_policy(), vocabulary=packaged, symbols=SYMBOLS)
     assert before.route(question, CUSTOMER).query_type is not QueryType.ACTION
-    german = QueryCue(
+    dutch = QueryCue(
         type=QueryType.ACTION,
         weight=6.0,
-        why="beginnt mit einer Anweisung ({0})",
-        patterns={"de": ["^(storniere|kaufe|verkaufe)\\b"]},
+        why="begint met een opdracht ({0})",
+        patterns={"nl": ["^(annuleer|koop|verkoop)\\b"]},
     )
-    taught = packaged.model_copy(update={"query_types": [*packaged.query_types, german]})
+    taught = packaged.model_copy(update={"query_types": [*packaged.query_types, dutch]})
     decision = Router(load_routing_policy(), vocabulary=taught, symbols=SYMBOLS).route(
         question, CUSTOMER
     )
     assert decision.query_type is QueryType.ACTION, decision.reasons
-    assert any("beginnt mit einer Anweisung (storniere)" in r for r in decision.reasons)
+    assert any("begint met een opdracht (annuleer)" in r for r in decision.reasons)
 
 
 # -- a broken file names the entry ----------------------------------------------------------------
