@@ -44,6 +44,7 @@ from retrieval.schema_linking import SchemaLinker
 from services.catalog import Catalog, catalog_from_engine
 from services.errors import AssistantError
 from services.identity import Caller, Role
+from services.llm.resilient import classify
 from services.semantic.model import SemanticModel
 from sql_guard.clock_pin import on_platform_clock
 from sql_guard.policy import open_policy, platform_policy
@@ -270,7 +271,21 @@ async def run_pipeline(agent: SqlAgent, db: Database, q: GoldenQuestion) -> Ques
     except (AssistantError, QueryError) as exc:
         result.latency_s = time.perf_counter() - started
         result.error = str(exc)
+    except Exception as exc:
+        _model_failed(result, exc, started)
     return result
+
+
+def _model_failed(result: QuestionResult, exc: Exception, started: float) -> None:
+    """A model call that failed (a timeout on a loaded machine, a dropped connection) is this
+    question's error, not the end of a run that may have an hour of answers behind it; any
+    other exception is a bug and is raised."""
+    failure = classify(exc)
+    if failure is None:
+        raise exc
+    result.latency_s = time.perf_counter() - started
+    result.error = f"the model {failure.kind.value}: {failure.detail}"
+    log.warning("question %s: %s", result.id, result.error)
 
 
 async def run_baseline(llm: BaseChatModel, db: Database, q: GoldenQuestion) -> QuestionResult:
@@ -293,6 +308,8 @@ async def run_baseline(llm: BaseChatModel, db: Database, q: GoldenQuestion) -> Q
     except (ValueError, QueryError) as exc:
         result.latency_s = time.perf_counter() - started
         result.error = str(exc)
+    except Exception as exc:
+        _model_failed(result, exc, started)
     return result
 
 

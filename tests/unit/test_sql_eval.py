@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from evals.golden import GoldenQuestion
 from evals.sql_eval import is_ordered, results_match, run, summarise
 from services.llm.scripted import ScriptedChatModel
@@ -59,6 +61,46 @@ def test_runner_scores_pipeline_and_baseline():
     # the pipeline's answers are whole, sentence included; one value needs no model call
     assert [r.answer for r in piped][0].startswith("The answer is ")
     assert all(r.latency_s >= r.sql_latency_s > 0 for r in piped)
+
+
+def test_a_model_that_times_out_costs_its_question_not_the_run():
+    questions = [
+        GoldenQuestion(
+            id=f"q{n}",
+            db="concert_singer/concert_singer.sqlite",
+            question=question,
+            gold_sql="SELECT count(*) FROM singer",
+            category="easy",
+        )
+        for n, question in enumerate(["Slow: how many singers?", "How many singers?"])
+    ]
+
+    def respond(messages, kwargs):
+        if "Slow" in str(messages[-1].content):
+            raise TimeoutError("the model took too long")
+        return json.dumps({"sql": "SELECT COUNT(*) FROM singer"})
+
+    piped, _ = run(
+        questions, SPIDER, ScriptedChatModel(responder=respond), embedder=None, baseline=False
+    )
+    assert [r.correct for r in piped] == [False, True]
+    assert piped[0].error.startswith("the model timed out")
+
+
+def test_a_bug_still_stops_the_run():
+    question = GoldenQuestion(
+        id="q1",
+        db="concert_singer/concert_singer.sqlite",
+        question="How many singers?",
+        gold_sql="SELECT count(*) FROM singer",
+        category="easy",
+    )
+
+    def respond(messages, kwargs):
+        raise KeyError("a bug of ours")
+
+    with pytest.raises(KeyError):
+        run([question], SPIDER, ScriptedChatModel(responder=respond), embedder=None, baseline=False)
 
 
 def test_only_defog_style_metadata_becomes_comments(tmp_path):
