@@ -5,8 +5,7 @@ The cues are data an operator edits (the `query_types`, `fragments`, `definition
 `complexity` sections of `agents/routing/vocabulary.yaml`), per language;
 `agents.routing.rules` weighs what they find against the data a text names and the evidence of
 the document index. Each cue's patterns, and each signal's, in every language, are compiled into
-one alternation, with the instruments the platform lists put
-where a pattern says `<instrument>`.
+one alternation, with the instruments the platform lists where a pattern says `<instrument>`.
 
 >>> from agents.routing.vocabulary import load_routing_vocabulary
 >>> cues = QueryCues(load_routing_vocabulary(), instruments=r"\\b(?:aapl)\\b")

@@ -6,7 +6,8 @@ Most of it decides sensitivity: which table's records a request names, which the
 caller calls their own ("my orders", "meine Aufträge", "mes ordres", "mis órdenes"), which
 tables a request to act would write, whether a customer speaks of their own circumstances or
 a particular customer is named, and whether staff speak of the firm's figures. Its query-type
-cues say what kind of request a text is (`agents.routing.cues` compiles them). The format is
+cues say what kind of request a text is, its complexity signals how much work a part is
+(`agents.routing.cues` compiles both). The format is
 documented in the packaged file and in `agents/routing/ROUTING.md`; `agents.routing.sources`
 compiles the rest, with the instruments the platform lists, for the router.
 
