@@ -22,21 +22,21 @@ def test_judge_ignores_column_order_but_not_row_order_when_gold_orders():
     assert is_ordered("SELECT a FROM t ORDER BY a") and not is_ordered("SELECT a FROM t")
 
 
+def _about_singers(qid: str, question: str, gold: str = "SELECT count(*) FROM singer"):
+    return GoldenQuestion(
+        id=qid,
+        db="concert_singer/concert_singer.sqlite",
+        question=question,
+        gold_sql=gold,
+        category="easy",
+    )
+
+
 def test_runner_scores_pipeline_and_baseline():
     questions = [
-        GoldenQuestion(
-            id="q1",
-            db="concert_singer/concert_singer.sqlite",
-            question="How many singers do we have?",
-            gold_sql="SELECT count(*) FROM singer",
-            category="easy",
-        ),
-        GoldenQuestion(
-            id="q2",
-            db="concert_singer/concert_singer.sqlite",
-            question="What is the average age of all singers?",
-            gold_sql="SELECT avg(age) FROM singer",
-            category="easy",
+        _about_singers("q1", "How many singers do we have?"),
+        _about_singers(
+            "q2", "What is the average age of all singers?", "SELECT avg(age) FROM singer"
         ),
     ]
 
@@ -64,16 +64,7 @@ def test_runner_scores_pipeline_and_baseline():
 
 
 def test_a_model_that_times_out_costs_its_question_not_the_run():
-    questions = [
-        GoldenQuestion(
-            id=f"q{n}",
-            db="concert_singer/concert_singer.sqlite",
-            question=question,
-            gold_sql="SELECT count(*) FROM singer",
-            category="easy",
-        )
-        for n, question in enumerate(["Slow: how many singers?", "How many singers?"])
-    ]
+    questions = [_about_singers("q1", "Slow: how many singers?"), _about_singers("q2", "How many?")]
 
     def respond(messages, kwargs):
         if "Slow" in str(messages[-1].content):
@@ -88,13 +79,7 @@ def test_a_model_that_times_out_costs_its_question_not_the_run():
 
 
 def test_a_bug_still_stops_the_run():
-    question = GoldenQuestion(
-        id="q1",
-        db="concert_singer/concert_singer.sqlite",
-        question="How many singers?",
-        gold_sql="SELECT count(*) FROM singer",
-        category="easy",
-    )
+    question = _about_singers("q1", "How many singers?")
 
     def respond(messages, kwargs):
         raise KeyError("a bug of ours")
