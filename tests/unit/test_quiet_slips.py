@@ -47,14 +47,16 @@ async def test_a_difference_of_stored_times_is_a_span_in_days(answer, demo_engin
 
 
 async def test_date_arithmetic_with_an_interval_runs_as_sqlite_date_modifiers(answer, demo_engine):
-    since = "FROM orders WHERE created_at >= DATE('{day}', '-30 day')"
-    ((direct,),) = _rows(demo_engine, "SELECT COUNT(*) " + since.format(day="2026-11-01"))
+    # the last order's day, from the data: the demo is built around whatever day it is
+    ((day,),) = _rows(demo_engine, "SELECT DATE(MAX(created_at)) FROM orders")
+    since = f"FROM orders WHERE created_at >= DATE('{day}', '-30 day')"
+    ((direct,),) = _rows(demo_engine, "SELECT COUNT(*) " + since)
     ((everything,),) = _rows(demo_engine, "SELECT COUNT(*) FROM orders")
     assert 0 < direct < everything
-    draft = "SELECT COUNT(*) FROM orders WHERE created_at >= DATE('2026-11-01') - INTERVAL 30 DAY"
+    draft = f"SELECT COUNT(*) FROM orders WHERE created_at >= DATE('{day}') - INTERVAL 30 DAY"
     with pytest.raises(sqlite3.OperationalError):
-        sqlite3.connect(":memory:").execute("SELECT DATE('2026-11-01') - INTERVAL 30 DAY")
-    outcome = await answer("Orders in the 30 days before November?", draft)
+        sqlite3.connect(":memory:").execute(f"SELECT DATE('{day}') - INTERVAL 30 DAY")
+    outcome = await answer("Orders in the 30 days before the last one?", draft)
     assert outcome.result.rows == [[direct]]
 
 
