@@ -210,6 +210,32 @@ def test_with_the_english_cues_alone_none_of_those_was_a_request_to_act():
     assert QueryType.ACTION not in kinds, kinds
 
 
+# requests whose complexity only the German, French and Spanish signals see
+COMPLEX = [
+    ("Wie viele Aufträge habe ich pro Monat aufgegeben?", "moderate"),
+    ("¿Cuál es el promedio de mis depósitos por mes?", "moderate"),
+    ("Wie hat sich mein Gewinn im Vergleich zum Vormonat entwickelt?", "complex"),
+    ("Achète 1 BTC dès que le cours passe sous 60000", "moderate"),
+]
+
+
+@pytest.mark.parametrize(("question", "level"), COMPLEX, ids=[q for q, _ in COMPLEX])
+def test_complexity_is_read_in_other_languages_by_the_files_signals(router, question, level):
+    vocabulary = load_routing_vocabulary()
+    signals = vocabulary.complexity.model_dump()
+    english = vocabulary.model_copy(
+        update={
+            "complexity": vocabulary.complexity.model_copy(
+                update={name: {"en": words["en"]} for name, words in signals.items()}
+            )
+        }
+    )
+    without = Router(load_routing_policy(), vocabulary=english, symbols=SYMBOLS)
+    decision, before = router.route(question, CUSTOMER), without.route(question, CUSTOMER)
+    assert decision.query_type is before.query_type, decision.reasons
+    assert (decision.complexity, before.complexity) == (level, "simple"), decision.reasons
+
+
 # -- the query-type cues are the operator's too ---------------------------------------------------
 def test_an_operator_teaches_the_router_a_language_without_code():
     """Which kind of request a text is comes from the file's cues: a Dutch verb added there
