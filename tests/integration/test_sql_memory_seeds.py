@@ -1,22 +1,47 @@
-"""The shipped verified examples are right, and are not the evaluation's questions in disguise."""
+"""The shipped verified examples are right, say what the semantic model declares by its names,
+and are not the evaluation's questions in disguise."""
 
 import numpy as np
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from evals.golden import DEMO_SQL, DEMO_SQL_HOLDOUT, load_golden
 from retrieval.embeddings import Embedder
 from services.demo_data.generator import seed_examples
 from services.identity import Caller, Role
+from services.semantic.expand import expand
+from services.semantic.loader import load_semantic_model
+from services.semantic.model import CUBE
 from sql_guard.guard import check
 from sql_guard.policy import platform_policy
 from sql_guard.runner import ReplicaRunner
 
 SEEDS = seed_examples(None)
+SEED_IDS = [s["question"][:40] for s in SEEDS]
+MODEL = load_semantic_model()
 
 
-@pytest.mark.parametrize("seed", SEEDS, ids=[s["question"][:40] for s in SEEDS])
+def _unqualified(tree: exp.Expression) -> exp.Expression:
+    """`tree` with its columns' table qualifiers dropped, so `o.status` and `status` compare."""
+    tree = tree.copy()
+    for column in tree.find_all(exp.Column):
+        column.set("table", None)
+    return tree
+
+
+# Each named row set's condition, as a query would spell it out
+DECLARED = {
+    segment.name: _unqualified(sqlglot.parse_one(segment.sql.replace(CUBE, "t"), read="sqlite"))
+    for cube in MODEL.cubes
+    for segment in cube.segments
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=SEED_IDS)
 def test_seed_sql_passes_the_guard_and_runs(seed, demo_engine):
-    verdict = check(seed["sql"], policy=platform_policy(), caller=Caller(role=Role.ADMIN))
+    sql = expand(sqlglot.parse_one(seed["sql"], read="sqlite"), MODEL, "sqlite").sql("sqlite")
+    verdict = check(sql, policy=platform_policy(), caller=Caller(role=Role.ADMIN))
     assert verdict.allowed, verdict.explain()
     ReplicaRunner(demo_engine, max_rows=10, timeout_s=5).run(verdict.sql)
 
@@ -31,3 +56,15 @@ def test_no_seed_paraphrases_a_golden_question(golden_file):
     )
     worst = np.unravel_index(similarity.argmax(), similarity.shape)
     assert similarity.max() < 0.85, (SEEDS[worst[0]]["question"], golden[worst[1]].question)
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=SEED_IDS)
+def test_no_seed_spells_out_what_the_semantic_model_declares(seed):
+    """An example is shown to the model as the way to write such a question: one that spells
+    out `status IN ('open', 'partially_filled')` teaches it a second definition of open orders,
+    which drifts from the declared one the day an operator edits it."""
+    conditions = {_unqualified(node) for node in sqlglot.parse_one(seed["sql"]).find_all(
+        exp.EQ, exp.In
+    )}
+    restated = [name for name, condition in DECLARED.items() if condition in conditions]
+    assert not restated, f"use the declared {restated} instead of their conditions"
