@@ -108,6 +108,7 @@ def eval_sql(
             metric_path=settings.sql_metric_path if metric_path is None else metric_path,
             memory_examples=[(e["question"], e["sql"]) for e in seed_examples(None)],
             progress=progress,
+            primer=local.prime,
         )
     finally:
         local.close()

@@ -20,14 +20,14 @@ import sqlite3
 import statistics
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlglot
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, create_engine
 
@@ -356,9 +356,13 @@ async def evaluate(
     metric_path: bool = True,
     memory_examples: list[tuple[str, str]] | None = None,
     progress: Callable[[str, QuestionResult], None] | None = None,
+    primer: Callable[[list[BaseMessage], int], Awaitable[None]] | None = None,
 ) -> tuple[list[QuestionResult], list[QuestionResult]]:
     """Questions run grouped by database, all pipeline runs of a database before its baseline
-    runs, so each schema prefix is processed once per contender."""
+    runs, so each schema prefix is processed once per contender. With a `primer` each role's
+    schema prompt is processed before the first question is timed, as the server does at
+    start (`Assistant.warm_up`): without it the first question paid for 4,700 tokens of
+    prompt, two minutes on two cores, and could time out."""
     piped: list[QuestionResult] = []
     based: list[QuestionResult] = []
     by_db: dict[str, list[GoldenQuestion]] = defaultdict(list)
@@ -370,6 +374,8 @@ async def evaluate(
             llm, db, embedder, samples, notes, memory_examples or [], semantic, metric_path
         )
         try:
+            if primer is not None:
+                await warm_up(agent, group, primer)
             for q in group:
                 piped.append(await run_pipeline(agent, db, q))
                 if progress:
@@ -381,6 +387,18 @@ async def evaluate(
         finally:
             db.engine.dispose()
     return piped, based
+
+
+async def warm_up(
+    agent: SqlAgent,
+    questions: list[GoldenQuestion],
+    primer: Callable[[list[BaseMessage], int], Awaitable[None]],
+) -> None:
+    """Process the schema prompt of each role the questions are asked as, one slot each."""
+    roles = {_caller(q).role: _caller(q) for q in questions}
+    prefixes = [agent.stable_prefix(caller) for caller in roles.values()]
+    for slot, prefix in enumerate(p for p in prefixes if p is not None):
+        await primer(prefix, slot)
 
 
 def run(questions, db_dir, llm, **kwargs) -> tuple[list[QuestionResult], list[QuestionResult]]:

@@ -131,3 +131,33 @@ def test_the_platform_database_is_prompted_as_the_platform_prompts_it(demo_setti
     shown = [agent.tables_for(q, admin) for q in ("fees last month", "my cash in total?")]
     allowed = agent.policy.tables_for(admin.role) & {t.name for t in db.catalog.tables}
     assert shown[0] == shown[1] == allowed and agent.stable_prefix(admin)
+
+
+def test_each_roles_schema_prompt_is_primed_before_the_first_question_is_timed():
+    """The server processes the schema prompts at start; the eval does the same, so its first
+    question does not pay for them (two minutes on two cores) where a user's would not."""
+    questions = [
+        _about_singers("q1", "How many singers?"),
+        _about_singers("q2", "How many singers now?").model_copy(update={"user_id": 3}),
+        _about_singers("q3", "And the singers?").model_copy(update={"user_id": 4}),
+    ]
+    events: list[str] = []
+
+    async def primer(messages, slot):
+        events.append(f"prime {slot}: {messages[0].content[:20]}")
+
+    def respond(messages, kwargs):
+        events.append("question")
+        return json.dumps({"sql": "SELECT COUNT(*) FROM singer"})
+
+    run(
+        questions,
+        SPIDER,
+        ScriptedChatModel(responder=respond),
+        embedder=None,
+        baseline=False,
+        primer=primer,
+    )
+    primed = [e for e in events if e.startswith("prime")]
+    assert primed == ["prime 0: You write SQLite que", "prime 1: You write SQLite que"]
+    assert events[:2] == primed  # one prompt per role: the staff's and the customers'
