@@ -18,7 +18,7 @@ from tests.integration import postgres
 
 FIRST = "How many orders are there in total?"
 FIRST_SQL = "SELECT COUNT(*) AS orders FROM orders"
-FOLLOW_UP = "and only the filled ones?"
+FOLLOW_UP = "and only those that were filled?"
 FOLLOW_UP_SQL = "SELECT COUNT(*) AS orders FROM orders WHERE status = 'filled'"
 FOLLOW_UP_REASON = "a follow-up: not readable on its own, and of the previous question's kind"
 

@@ -186,7 +186,7 @@ KINDS = [
     ("¿Cuánto tarda una transferencia a mi banco?", QueryType.DOCUMENT),
     ("Soll ich jetzt meine Bitcoin verkaufen?", QueryType.REASONING),
     ("Devrais-je vendre mes bitcoins maintenant ?", QueryType.REASONING),
-    ("Combien d'ordres ouverts ai-je ?", QueryType.SQL),
+    ("Combien d'ordres ai-je passés ce mois-ci ?", QueryType.SQL),
     ("¿Cuántas órdenes abiertas tengo?", QueryType.SQL),
     ("Danke schön!", QueryType.GENERAL),
 ]

@@ -32,7 +32,7 @@ def embedder() -> Embedder:
 async def test_the_prompt_lists_the_models_names_and_conventions(demo_sql_agent):
     model = _scripted("SELECT COUNT(*) FROM customers")
     agent = demo_sql_agent(model, semantic=MODEL, notes=platform_notes)
-    outcome = await agent.answer("How many clients do we have?", Caller(role=Role.ADMIN))
+    outcome = await agent.answer("Our number of clients, please", Caller(role=Role.ADMIN))
     system = str(model.calls[0]["messages"][0].content)
     for shown in (
         "- customers (rows of users)",
@@ -55,7 +55,7 @@ async def test_a_customers_view_query_is_scoped_to_them(demo_sql_agent, demo_eng
         ).one()
     agent = demo_sql_agent(_scripted("SELECT COUNT(*) FROM open_orders"), semantic=MODEL)
     outcome = await agent.answer(
-        "Combien d'ordres ouverts ai-je ?", Caller(user_id=user_id, role=Role.CUSTOMER)
+        "Mes ordres ouverts : il y en a combien ?", Caller(user_id=user_id, role=Role.CUSTOMER)
     )
     assert outcome.result.rows == [[mine]]
 
