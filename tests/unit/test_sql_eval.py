@@ -128,7 +128,10 @@ def test_the_platform_database_is_prompted_as_the_platform_prompts_it(demo_setti
     model = ScriptedChatModel(responder=lambda *_: "")
     agent = pipeline_agent(model, db, Embedder(), 1, platform_notes, [])
     admin = Caller(role=Role.ADMIN)
-    shown = [agent.tables_for(q, admin) for q in ("commissions paid in the past month", "the sum of my cash balances")]
+    shown = [
+        agent.tables_for(q, admin)
+        for q in ("commissions paid in the past month", "the sum of my cash balances")
+    ]
     allowed = agent.policy.tables_for(admin.role) & {t.name for t in db.catalog.tables}
     assert shown[0] == shown[1] == allowed and agent.stable_prefix(admin)
 
