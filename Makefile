@@ -38,9 +38,10 @@ $(AZURITE): infra/azurite/package.json infra/azurite/package-lock.json
 
 azurite: $(AZURITE)
 
-# two workers, one per core; the real model's tests share one of them (tests/conftest.py)
+# two workers, one per core; the real model's tests share one of them (tests/conftest.py);
+# the 20 slowest tests are listed at the end, to keep a CI run within its 30 minutes
 test: model browser ocr azurite
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=20
 
 lint: install
 	$(BIN)/ruff check .
