@@ -395,8 +395,8 @@ async def warm_up(
     primer: Callable[[list[BaseMessage], int], Awaitable[None]],
 ) -> None:
     """Process the schema prompt of each role the questions are asked as, one slot each."""
-    roles = {_caller(q).role: _caller(q) for q in questions}
-    prefixes = [agent.stable_prefix(caller) for caller in roles.values()]
+    callers = {caller.role: caller for caller in map(_caller, questions)}
+    prefixes = [agent.stable_prefix(caller) for caller in callers.values()]
     for slot, prefix in enumerate(p for p in prefixes if p is not None):
         await primer(prefix, slot)
 

@@ -63,8 +63,8 @@ def test_no_seed_spells_out_what_the_semantic_model_declares(seed):
     """An example is shown to the model as the way to write such a question: one that spells
     out `status IN ('open', 'partially_filled')` teaches it a second definition of open orders,
     which drifts from the declared one the day an operator edits it."""
-    conditions = {
-        _unqualified(node) for node in sqlglot.parse_one(seed["sql"]).find_all(exp.EQ, exp.In)
-    }
+    shapes = {type(condition) for condition in DECLARED.values()}  # =, IN, AND, ...
+    tree = sqlglot.parse_one(seed["sql"], read="sqlite")
+    conditions = {_unqualified(node) for node in tree.find_all(*shapes)}
     restated = [name for name, condition in DECLARED.items() if condition in conditions]
     assert not restated, f"use the declared {restated} instead of their conditions"
