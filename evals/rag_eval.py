@@ -47,7 +47,7 @@ def normalise(name: str) -> str:
 
 
 def is_relevant(chunk: Chunk, question: RagGoldenQuestion) -> bool:
-    """The chunk comes from the gold document (title or file stem, loosely) and, when the
+    """The chunk comes from the gold document (its title, case and punctuation aside) and, when the
     question names one, the gold section (the whole heading path or its last heading)."""
     if question.source is None or normalise(chunk.title) != normalise(question.source):
         return False

@@ -1,7 +1,7 @@
 """Golden questions for document retrieval and answering: one JSON object a line.
 
-A line names the question, the reference answer, and where the answer lives: `source` (a
-document's title or its file stem) and `section` (a heading; null: anywhere in the document).
+A line names the question, the reference answer, and where the answer lives: `source` (the
+document's title) and `section` (a heading; null: anywhere in the document).
 `role` is who asks (customer by default; staff see internal documents). A line with no source,
 or with `expect_decline`, must be declined: off-topic questions, and internal passages asked for
 by a customer.

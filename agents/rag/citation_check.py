@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from itertools import product
 
+from agents.rag.tables import amounts
 from retrieval.terms import terms
 
 _MARKERS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
@@ -28,17 +29,19 @@ sentence restated (set on the demo documents' sets, evals/JOURNAL.md)."""
 
 def numbers(text: str) -> set[str]:
     """Figures in a text, citation markers aside, thousands separators and trailing zeros
-    ignored.
+    ignored; an amount written "12k" is 12 and 12000.
 
-    >>> sorted(numbers("Wires cost $25.00 [2]; cards 1.5% of 1,000"))
-    ['1.5', '1000', '25']
+    >>> sorted(numbers("Wires cost $25.00 [2]; cards 1.5% of 1,000; and 12k?"))
+    ['1.5', '1000', '12', '12000', '25']
     """
+    text = _MARKERS.sub(" ", text)
     found = set()
-    for raw in _NUMBER.findall(_MARKERS.sub(" ", text)):
+    for raw in _NUMBER.findall(text):
         value = raw.replace(",", "")
         if "." in value:
             value = value.rstrip("0").rstrip(".")
         found.add(value)
+    found.update(_canonical(value) for raw, value in amounts(text) if not raw[-1].isdigit())
     return found
 
 

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+_AMOUNT = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)([km](?![^\W\d_]))?", re.I)
+_SCALE = {"k": 1e3, "m": 1e6}
 _TABLE = re.compile(r"(?:^\|.*\|[ \t]*(?:\n|$))+", re.M)
 _SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
 
@@ -61,6 +63,21 @@ def _cells(line: str) -> list[str]:
 
 def _value(raw: str) -> float:
     return float(raw.replace(",", ""))
+
+
+def amounts(text: str) -> list[tuple[str, float]]:
+    """The amounts a text states, as written and as values. A k or m written right after the
+    digits scales them, as amounts are written in chat ("12k" is 12,000); "5 min" and "5kg"
+    are not amounts of money.
+
+    >>> amounts("SWIFT fee for 12k or 1.5M? Not 75,000 EUR in 5min")
+    [('12k', 12000.0), ('1.5M', 1500000.0), ('75,000', 75000.0), ('5', 5.0)]
+    """
+    found = []
+    for match in _AMOUNT.finditer(text):
+        digits, scale = match.groups()
+        found.append((match.group(0), _value(digits) * _SCALE.get((scale or "").lower(), 1)))
+    return found
 
 
 def bands(table: Table) -> list[tuple[float, float]] | None:
@@ -103,15 +120,17 @@ def row_for(table: Table, question: str) -> tuple[int, str] | None:
     ...                 "| 1,000 to 9,999.99 | 1.00 |\\n| 10,000 and above | 3.00 |")
     >>> row_for(t, "25,000 EUR?"), row_for(t, "exactly 1000"), row_for(t, "5 or 20,000?")
     ((2, '25,000'), (1, '1000'), None)
+    >>> row_for(t, "and for 12k?")
+    (2, '12k')
     """
     ranges = bands(table)
     if ranges is None:
         return None
     found = {
         i: raw
-        for raw in _NUMBER.findall(question)
+        for raw, value in amounts(question)
         for i, (lo, hi) in enumerate(ranges)
-        if lo <= _value(raw) <= hi
+        if lo <= value <= hi
     }
     return found.popitem() if len(found) == 1 else None
 

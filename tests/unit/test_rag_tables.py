@@ -44,3 +44,16 @@ def test_a_table_of_words_keeps_every_row(names):
     text = "| Tier | Limit |\n|---|---|\n" + "".join(f"| {n} | 5,000 |\n" for n in names)
     shown = as_rows(text, "What is the limit for 5,000?")
     assert shown.count("Limit: 5,000") == len(names)
+
+
+@given(bounds, st.data())
+def test_an_amount_in_thousands_picks_the_row_of_its_value(edges, data):
+    """ "12k" is 12,000 wherever the bands put it, not 12."""
+    edges = [edge * 1000 for edge in edges]
+    row = data.draw(st.integers(0, len(edges) - 1))
+    top = (edges[row + 1] - 1) // 1000 if row + 1 < len(edges) else edges[row] // 100
+    thousands = data.draw(st.integers(-(-edges[row] // 1000), top))
+    assert row_for(parse_table(range_table(edges)), f"fee for {thousands}k?") == (
+        row,
+        f"{thousands}k",
+    )
