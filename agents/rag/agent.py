@@ -30,6 +30,7 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field, ValidationError
 
 from agents.rag import prompts
+from agents.rag.amounts import comparison
 from agents.rag.citation_check import check_citations, coverage, echoes, invented, sentences
 from agents.rag.subject_check import unknown_words
 from agents.rag.tables import as_rows
@@ -348,9 +349,15 @@ def quoted(
 
 
 def shown_texts(passages: list[Passage], question: str) -> dict[int, str]:
-    """The passages as the model is shown them (tables as rows, `agents.rag.tables`), by
-    number: what its answer is checked against."""
-    return {p.number: as_rows(p.chunk.text.strip(), question) for p in passages}
+    """The passages as the model is shown them, by number: tables as rows
+    (`agents.rag.tables`), and under a passage where the question's amounts fall among its own
+    (`agents.rag.amounts`). What the answer is checked against."""
+    texts = {}
+    for p in passages:
+        text = as_rows(p.chunk.text.strip(), question)
+        note = comparison(question, text)
+        texts[p.number] = f"{text}\n{note}" if note else text
+    return texts
 
 
 def _citations(passages: list[Passage], numbers: list[int]) -> list[Citation]:

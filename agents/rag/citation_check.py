@@ -6,8 +6,9 @@ passage) or quote a figure no passage holds. Both are checked on the text, witho
   shown passage moves the citation there; a number found in none, and not one step of
   arithmetic from a figure of the question and one of the passages ("1.5% of 500 is 7.50"),
   means the model made it up and the answer is not used as it is;
-- with no number to go by, a citation whose passage shares far fewer of the answer's words than
-  another shown passage moves to that passage.
+- a citation whose passage shares far fewer of the answer's words than another shown passage
+  moves to that passage: among the passages holding the answer's figures (a fee of 1.50 can
+  sit in two tables), or among all when the answer states none.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from collections.abc import Sequence
 from itertools import product
 
-from agents.rag.tables import amounts
+from agents.rag.amounts import amounts
 from retrieval.terms import terms
 
 _MARKERS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
@@ -105,21 +106,30 @@ def check_citations(
     [2]
     >>> check_citations("On $500, cards cost 1.5% [2].", [2], shown, question="Fee on $500?")
     [2]
+    >>> shown = {1: "Options: 1.50 EUR per contract.", 2: "SEPA Instant: 1.50 EUR a payout."}
+    >>> check_citations("Options cost 1.50 EUR per contract [2].", [2], shown)
+    [1]
     """
     if invented(answer, passages, question):
         return None  # a figure no passage holds
     held_anywhere = set().union(*(numbers(text) for text in passages.values()))
     figures = (numbers(answer) - numbers(question)) & held_anywhere  # computed ones aside
-    if figures:
-        held = set().union(*(numbers(passages[n]) for n in cited)) if cited else set()
-        missing = figures - held
-        if not missing:
-            return list(cited)
-        holders = [n for n, text in passages.items() if figures <= numbers(text)]
-        if not holders:  # the figures are spread over passages: cite each passage that helps
-            holders = [n for n, text in passages.items() if figures & numbers(text)]
-        return [max(holders, key=lambda n: coverage(answer, passages[n]))]
-    best = max(passages, key=lambda n: coverage(answer, passages[n]))
+    if not figures:
+        return _by_words(answer, cited, list(passages), passages)
+    holders = [n for n, text in passages.items() if figures <= numbers(text)]
+    if not holders:  # the figures are spread over passages: cite each passage that helps
+        holders = [n for n, text in passages.items() if figures & numbers(text)]
+    if cited and figures <= set().union(*(numbers(passages[n]) for n in cited)):
+        return _by_words(answer, cited, holders, passages)  # the same figure may be elsewhere
+    return [max(holders, key=lambda n: coverage(answer, passages[n]))]
+
+
+def _by_words(
+    answer: str, cited: Sequence[int], candidates: list[int], passages: dict[int, str]
+) -> list[int]:
+    """`cited`, unless one of `candidates` covers the answer's words clearly better than each
+    cited passage (a figure like 1.50 can be in two tables; the words tell which is meant)."""
+    best = max(candidates, key=lambda n: coverage(answer, passages[n]))
     best_cover = coverage(answer, passages[best])
     if cited and all(coverage(answer, passages[n]) + WORD_MARGIN < best_cover for n in cited):
         return [best]

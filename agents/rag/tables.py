@@ -22,9 +22,9 @@ import math
 import re
 from dataclasses import dataclass
 
+from agents.rag.amounts import amounts, value
+
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
-_AMOUNT = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)([km](?![^\W\d_]))?", re.I)
-_SCALE = {"k": 1e3, "m": 1e6}
 _TABLE = re.compile(r"(?:^\|.*\|[ \t]*(?:\n|$))+", re.M)
 _SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
 
@@ -61,25 +61,6 @@ def _cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
-def _value(raw: str) -> float:
-    return float(raw.replace(",", ""))
-
-
-def amounts(text: str) -> list[tuple[str, float]]:
-    """The amounts a text states, as written and as values. A k or m written right after the
-    digits scales them, as amounts are written in chat ("12k" is 12,000); "5 min" and "5kg"
-    are not amounts of money.
-
-    >>> amounts("SWIFT fee for 12k or 1.5M? Not 75,000 EUR in 5min")
-    [('12k', 12000.0), ('1.5M', 1500000.0), ('75,000', 75000.0), ('5', 5.0)]
-    """
-    found = []
-    for match in _AMOUNT.finditer(text):
-        digits, scale = match.groups()
-        found.append((match.group(0), _value(digits) * _SCALE.get((scale or "").lower(), 1)))
-    return found
-
-
 def bands(table: Table) -> list[tuple[float, float]] | None:
     """The numeric range of each row's first cell, lower bound inclusive, or None when the
     first column does not read as ascending ranges.
@@ -93,7 +74,7 @@ def bands(table: Table) -> list[tuple[float, float]] | None:
     >>> bands(parse_table("| Tier | Limit |\\n|---|---|\\n| Gold | 150,000 |")) is None
     True
     """
-    cells = [[_value(n) for n in _NUMBER.findall(row[0])] for row in table.rows if row]
+    cells = [[value(n) for n in _NUMBER.findall(row[0])] for row in table.rows if row]
     if len(cells) < 2 or any(len(numbers) not in (1, 2) for numbers in cells):
         return None
     found: list[tuple[float, float]] = []
@@ -128,9 +109,9 @@ def row_for(table: Table, question: str) -> tuple[int, str] | None:
         return None
     found = {
         i: raw
-        for raw, value in amounts(question)
+        for raw, amount in amounts(question)
         for i, (lo, hi) in enumerate(ranges)
-        if lo <= value <= hi
+        if lo <= amount <= hi
     }
     return found.popitem() if len(found) == 1 else None
 

@@ -270,3 +270,33 @@ async def test_the_row_an_amount_falls_in_is_chosen_in_code_and_shown_alone(tmp_
     assert "Transfer amount (EUR): 10,000.00 to 49,999.99; Domestic: 3.00; Foreign: 20.00" in shown
     assert "12.00" not in shown and "|" not in shown  # the other rows and the markup are gone
     assert not outcome.declined and outcome.citations[0].section.endswith("transfer fees")
+
+
+APPROVALS = """---
+title: Personal Dealing Rules
+---
+# Personal Dealing Rules
+
+## Approvals
+
+Trades up to 10,000 EUR need a Compliance analyst's approval. Trades above 10,000 EUR and up
+to 50,000 EUR also need the line manager's. Trades above 50,000 EUR need the Head of
+Compliance. Requests are answered within 2 business days since 2024.
+"""
+
+
+async def test_where_the_questions_amount_falls_is_shown_under_the_passage(tmp_path):
+    path = tmp_path / "dealing.md"
+    path.write_text(APPROVALS, encoding="utf-8")
+    rules = chunk_document(path, document_id=1)
+    embedder = Embedder()
+    rules_index = DocumentIndex(FaissStore(embedder.dimension), embedder)
+    rules_index.replace_document(1, list(rules.chunks), doc_type="policy")
+    answer = "A 12,000 EUR trade needs a Compliance analyst and the line manager [1]."
+    model = ScriptedChatModel(responder=replies(json.dumps({"answerable": True, "answer": answer})))
+    outcome = await RagAgent(model, rules_index).answer("Who approves a 12k trade?", SUPPORT)
+    (shown,) = [t for t in passages_in(model.calls[0]["messages"]).values() if "Trades" in t]
+    line = "Compared with the question: 12k (12,000) is more than 10,000 and less than 50,000."
+    assert f"since 2024.\n{line}" in shown  # the year is no amount; the 2 days too far below
+    # 12,000 is the question's own amount, written another way: no invented figure
+    assert not outcome.declined and outcome.answer == answer
