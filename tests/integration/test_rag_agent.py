@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -248,13 +249,18 @@ A transfer is charged by the band its amount falls in.
 """
 
 
-async def test_the_row_an_amount_falls_in_is_chosen_in_code_and_shown_alone(tmp_path):
-    path = tmp_path / "rate_card.md"
-    path.write_text(RATE_CARD, encoding="utf-8")
-    card = chunk_document(path, document_id=1)
+def index_of(text: str, folder: Path, doc_type: str) -> DocumentIndex:
+    """An index holding one Markdown document."""
+    path = folder / "document.md"
+    path.write_text(text, encoding="utf-8")
     embedder = Embedder()
-    card_index = DocumentIndex(FaissStore(embedder.dimension), embedder)
-    card_index.replace_document(1, list(card.chunks), doc_type="fee_schedule")
+    index = DocumentIndex(FaissStore(embedder.dimension), embedder)
+    index.replace_document(1, list(chunk_document(path, document_id=1).chunks), doc_type=doc_type)
+    return index
+
+
+async def test_the_row_an_amount_falls_in_is_chosen_in_code_and_shown_alone(tmp_path):
+    card_index = index_of(RATE_CARD, tmp_path, "fee_schedule")
 
     def respond(messages: Sequence[BaseMessage], _kwargs: dict[str, Any]) -> str:
         number = next(n for n, text in passages_in(messages).items() if "Domestic" in text)
@@ -286,12 +292,7 @@ Compliance. Requests are answered within 2 business days since 2024.
 
 
 async def test_where_the_questions_amount_falls_is_shown_under_the_passage(tmp_path):
-    path = tmp_path / "dealing.md"
-    path.write_text(APPROVALS, encoding="utf-8")
-    rules = chunk_document(path, document_id=1)
-    embedder = Embedder()
-    rules_index = DocumentIndex(FaissStore(embedder.dimension), embedder)
-    rules_index.replace_document(1, list(rules.chunks), doc_type="policy")
+    rules_index = index_of(APPROVALS, tmp_path, "policy")
     answer = "A 12,000 EUR trade needs a Compliance analyst and the line manager [1]."
     model = ScriptedChatModel(responder=replies(json.dumps({"answerable": True, "answer": answer})))
     outcome = await RagAgent(model, rules_index).answer("Who approves a 12k trade?", SUPPORT)
