@@ -16,6 +16,7 @@ import re
 
 _AMOUNT = re.compile(r"(?<![\d.,:])(\d+(?:,\d{3})*(?:\.\d+)?)([km](?![^\W\d_]))?(?![\d:])", re.I)
 _NOT_AN_AMOUNT = re.compile(r"\s*%")
+_CLAUSE_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)+\s")  # "3.2 Orders ..." opening a line
 _SCALE = {"k": 1e3, "m": 1e6}
 WINDOW = 20  # passage amounts more than 20 times smaller or larger are about something else
 
@@ -47,8 +48,7 @@ def amounts(text: str) -> list[tuple[str, float]]:
 def _passage_amounts(passage: str) -> set[float]:
     found = set()
     for line in passage.splitlines():
-        line = re.sub(r"^\s*\d+(?:\.\d+)+\s", " ", line)  # a clause number, "3.2 Orders ..."
-        for raw, amount in amounts(line):
+        for raw, amount in amounts(_CLAUSE_NUMBER.sub(" ", line)):
             if raw.isdigit() and len(raw) == 4 and 1900 <= amount <= 2100:
                 continue  # a year
             found.add(amount)
@@ -80,11 +80,7 @@ def comparison(question: str, passage: str) -> str | None:
         near = {a for a in held if asked / WINDOW <= a <= asked * WINDOW} if asked else set()
         if not near:
             continue
-        name = (
-            raw
-            if raw.replace(",", "") == _written(asked).replace(",", "")
-            else (f"{raw} ({_written(asked)})")
-        )
+        name = raw if raw[-1].isdigit() else f"{raw} ({_written(asked)})"  # "12k (12,000)"
         if asked in near:
             lines.append(f"{name} equals {_written(asked)}")
             continue
