@@ -45,6 +45,11 @@ class TableInfo(BaseModel):
     foreign_keys: list[tuple[str, str, str]] = Field(
         default_factory=list, description="(column, referred table, referred column)"
     )
+    internal_columns: list[str] = Field(
+        default_factory=list,
+        description="Bookkeeping columns the table has but the model is not shown "
+        "(declared with `col(internal=True)`).",
+    )
 
 
 class Catalog(BaseModel):
@@ -141,11 +146,13 @@ def _type_name(column_type: TypeEngine) -> str:
 
 
 def catalog_from_metadata(metadata: MetaData) -> Catalog:
+    """The tables as the models declare them, less their internal columns."""
     tables = []
     for table in metadata.sorted_tables:
         columns = [
             ColumnInfo(name=c.name, type=_type_name(c.type), comment=c.comment or "")
             for c in table.columns
+            if not c.info.get("internal")
         ]
         fks = [(fk.parent.name, fk.column.table.name, fk.column.name) for fk in table.foreign_keys]
         tables.append(
@@ -154,6 +161,7 @@ def catalog_from_metadata(metadata: MetaData) -> Catalog:
                 comment=table.comment or "",
                 columns=columns,
                 foreign_keys=sorted(fks),
+                internal_columns=[c.name for c in table.columns if c.info.get("internal")],
             )
         )
     return Catalog(tables=tables)
@@ -170,9 +178,10 @@ def catalog_from_engine(
     """Reflect tables, columns and foreign keys; list the values of low-cardinality text columns.
 
     `descriptions` ({table: {column: text}}) adds comments a database lacks; `base` (for the
-    platform's own database) supplies comments and foreign keys that reflection may not see.
-    Tables in `volatile` get no values listed: their values change as the platform runs (the
-    audit log), and a prompt that changes loses its processed-prompt cache.
+    platform's own database) supplies comments and foreign keys that reflection may not see,
+    and leaves out its internal columns. Tables in `volatile` get no values listed: their values
+    change as the platform runs (the audit log), and a prompt that changes loses its
+    processed-prompt cache.
     """
     inspector = inspect(engine)
     descriptions = descriptions or {}
@@ -196,7 +205,10 @@ def catalog_from_engine(
                 inspector.get_pk_constraint(name).get("constrained_columns") or []
             )
             columns = []
+            hidden = set(prior.internal_columns) if prior else set()
             for col in inspector.get_columns(name):
+                if col["name"] in hidden:
+                    continue
                 type_name = _type_name(col["type"])
                 comment = (
                     descriptions.get(name, {}).get(col["name"])

@@ -112,23 +112,50 @@ async def test_rejected_sql_exhausts_retries(make_assistant):
     assert "audit_log is not available to the customer role" in info.value.message
 
 
-async def test_unfaithful_sentence_falls_back_to_the_numbers(make_assistant, demo_engine):
+TABLE = (
+    "SELECT role, status, COUNT(*) AS users FROM users GROUP BY role, status ORDER BY role, status"
+)
+
+
+async def test_a_sentence_with_a_number_not_in_the_result_falls_back_to_the_summary(
+    make_assistant, demo_engine
+):
+    query = TABLE
+    assistant, model = make_assistant(replies(json.dumps({"sql": query}), "About 1,000 users."))
+    answer = await assistant.ask("How many users per role and status?", assistant.caller(None))
+    with demo_engine.connect() as conn:
+        roles = conn.execute(text(query)).all()
+    assert len(model.calls) == 2  # the SQL, then the sentence that was not trusted
+    assert answer.answer == f"I found {len(roles)} matching rows."
+
+
+async def test_a_sentence_stating_the_result_is_kept(make_assistant, demo_engine):
+    with demo_engine.connect() as conn:
+        groups = conn.execute(text(TABLE)).all()
+    sentence = ", ".join(f"{count:,} {status} {role}s" for role, status, count in groups) + "."
+    assistant, _ = make_assistant(replies(json.dumps({"sql": TABLE}), sentence))
+    answer = await assistant.ask("How many users per role and status?", assistant.caller(None))
+    assert answer.answer == sentence
+
+
+async def test_a_labelled_list_is_stated_without_a_model_call(make_assistant, demo_engine):
+    query = "SELECT role, COUNT(*) AS users FROM users GROUP BY role ORDER BY role"
+    assistant, model = make_assistant(replies(json.dumps({"sql": query}), "unused"))
+    answer = await assistant.ask("How many users per role?", assistant.caller(None))
+    with demo_engine.connect() as conn:
+        roles = conn.execute(text(query)).all()
+    listed = "; ".join(f"{role} {count:,}" for role, count in roles)
+    assert len(model.calls) == 1 and answer.answer == f"Role and users: {listed}."
+
+
+async def test_one_row_is_stated_without_a_model_call(make_assistant, demo_engine):
     query = "SELECT COUNT(*) AS users, MAX(id) AS last_id FROM users"
-    assistant, model = make_assistant(replies(json.dumps({"sql": query}), "About a thousand."))
+    assistant, model = make_assistant(replies(json.dumps({"sql": query}), "unused"))
     answer = await assistant.ask("How many users, and the last id?", assistant.caller(None))
     with demo_engine.connect() as conn:
         count, last = conn.execute(text(query)).one()
-    assert len(model.calls) == 2  # the SQL, then the sentence that was not trusted
-    assert answer.answer == f"Here is the result: users: {count:,}, last id: {last:,}."
-
-
-async def test_a_single_value_is_stated_without_a_model_call(make_assistant, demo_engine):
-    sql = json.dumps({"sql": "SELECT COUNT(*) AS users FROM users"})
-    assistant, model = make_assistant(replies(sql, "unused"))
-    answer = await assistant.ask("How many users?", assistant.caller(None))
-    with demo_engine.connect() as conn:
-        count = conn.execute(text("SELECT COUNT(*) FROM users")).scalar_one()
-    assert len(model.calls) == 1 and answer.answer == f"Users: {count:,}."
+    assert len(model.calls) == 1
+    assert answer.answer == f"Users: {count:,}; last id: {last:,}."
 
 
 async def test_small_talk_needs_no_sql(make_assistant):

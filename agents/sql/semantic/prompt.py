@@ -1,8 +1,10 @@
 """The semantic model told to the SQL model: compact, and the same for every question.
 
-One line per row set and measure (its name, where its rows come from, what it means, other
-words for it) and one per convention. It sits in the system message after the schema, so
-llama.cpp keeps it processed with the rest of the prefix.
+One line per row set and measure (its name, where its rows come from, what it means) and one
+per convention. It sits in the system message after the schema, so llama.cpp keeps it
+processed with the rest of the prefix. Their synonyms are not listed: a question that uses one
+gets the definition it names beside it (`mention_notes`), and listed for every question they
+were a tenth of the prompt the model reads before each answer.
 """
 
 from __future__ import annotations
@@ -17,10 +19,6 @@ from sqlglot.errors import SqlglotError
 from services.semantic.expand import measure_sql, row_set_sql
 from services.semantic.mentions import Mention
 from services.semantic.model import Cube, SemanticModel
-
-
-def _also(synonyms: list[str]) -> str:
-    return f" Also: {', '.join(synonyms)}." if synonyms else ""
 
 
 def _columns(cube: Cube) -> str:
@@ -55,21 +53,13 @@ def semantic_notes(model: SemanticModel, today: date) -> str:
     lines = ["Named row sets; use each as a table (FROM open_orders):"]
     for cube in model.cubes:
         if cube.sql is not None:
-            lines.append(
-                f"- {cube.name} ({_columns(cube)}): {cube.description}{_also(cube.meta.synonyms)}"
-            )
+            lines.append(f"- {cube.name} ({_columns(cube)}): {cube.description}")
         for segment in cube.segments:
-            lines.append(
-                f"- {segment.name} (rows of {_columns(cube)}): {segment.description}"
-                f"{_also(segment.meta.synonyms)}"
-            )
+            lines.append(f"- {segment.name} (rows of {_columns(cube)}): {segment.description}")
     lines.append("Measures; use each as a column of its table or row sets (SELECT fees_charged):")
     for cube in model.cubes:
         for measure in cube.measures:
-            lines.append(
-                f"- {measure.name} (of {cube.name}): {measure.description}"
-                f"{_also(measure.meta.synonyms)}"
-            )
+            lines.append(f"- {measure.name} (of {cube.name}): {measure.description}")
     if model.conventions:
         lines.append("Conventions:")
         lines += [f"- {c.text.replace('{today}', today.isoformat())}" for c in model.conventions]

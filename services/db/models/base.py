@@ -22,6 +22,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def col(*args, comment: str, **kwargs):
-    """`mapped_column` that refuses to exist without a comment."""
+def col(*args, comment: str, internal: bool = False, **kwargs):
+    """`mapped_column` that refuses to exist without a comment. An `internal` column is the
+    platform's own bookkeeping (idempotency keys, content hashes, delivery retries): no
+    question about the business is about it, so the SQL model is not shown it, which keeps
+    the schema prompt it reads before every answer shorter (`services.catalog`)."""
+    if internal:
+        kwargs["info"] = {**kwargs.get("info", {}), "internal": True}
     return mapped_column(*args, comment=comment, **kwargs)

@@ -26,7 +26,9 @@ class Document(Base):
         "users listed in access_roles and access_user_ids).",
     )
     mime_type: Mapped[str] = col(String(100), comment="Media type of the current version's file.")
-    content_hash: Mapped[str] = col(String(64), comment="sha256 of the current version's bytes.")
+    content_hash: Mapped[str] = col(
+        String(64), internal=True, comment="sha256 of the current version's bytes."
+    )
     created_at: Mapped[datetime] = col(DateTime, comment="When it was added (UTC).")
     source: Mapped[str] = col(
         String(500),

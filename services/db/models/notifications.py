@@ -37,14 +37,21 @@ class Notification(Base):
         "or staff_message; empty for older rows.",
     )
     event_id: Mapped[str | None] = col(
-        String(200), index=True, comment="Id of the domain event that caused it, if any."
+        String(200),
+        index=True,
+        internal=True,
+        comment="Id of the domain event that caused it, if any.",
     )
-    body_html: Mapped[str | None] = col(Text, comment="HTML version of the body, for email.")
+    body_html: Mapped[str | None] = col(
+        Text, internal=True, comment="HTML version of the body, for email."
+    )
     attempts: Mapped[int] = col(
         Integer, default=0, server_default="0", comment="Delivery attempts made so far."
     )
     next_attempt_at: Mapped[datetime | None] = col(
-        DateTime, comment="When the next delivery attempt is due (UTC); empty once settled."
+        DateTime,
+        internal=True,
+        comment="When the next delivery attempt is due (UTC); empty once settled.",
     )
     last_error: Mapped[str | None] = col(
         String(500), comment="Why the last delivery attempt failed; empty after success."

@@ -44,7 +44,9 @@ class Payment(Base):
         String(200), comment="Why the payment failed or a withdrawal was rejected."
     )
     next_action_url: Mapped[str | None] = col(
-        String(500), comment="Where the customer authenticates a requires_action payment."
+        String(500),
+        internal=True,
+        comment="Where the customer authenticates a requires_action payment.",
     )
     reviewed_by: Mapped[int | None] = col(
         Integer, comment="Staff user who approved or rejected a withdrawal (users.id)."
@@ -55,6 +57,7 @@ class Payment(Base):
     idempotency_key: Mapped[str | None] = col(
         String(100),
         unique=True,
+        internal=True,
         comment="Key of the confirmed request that created it; a retry finds it instead of "
         "paying twice.",
     )
@@ -118,7 +121,10 @@ class Refund(Base):
     provider_reference: Mapped[str | None] = col(String(64), comment="Stripe refund id (re_...).")
     created_by: Mapped[int | None] = col(Integer, comment="Staff user who refunded (users.id).")
     idempotency_key: Mapped[str | None] = col(
-        String(100), unique=True, comment="Key of the confirmed request; a retry refunds once."
+        String(100),
+        unique=True,
+        internal=True,
+        comment="Key of the confirmed request; a retry refunds once.",
     )
     created_at: Mapped[datetime] = col(DateTime, comment="When it was refunded (UTC).")
 

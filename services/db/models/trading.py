@@ -59,6 +59,7 @@ class Order(Base):
     fees: Mapped[float | None] = col(Money, comment="Commission charged on the fills so far.")
     idempotency_key: Mapped[str | None] = col(
         String(100),
+        internal=True,
         comment="Caller's key that makes placing the same order twice place it once "
         "(unique per user).",
     )
