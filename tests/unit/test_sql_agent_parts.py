@@ -51,6 +51,15 @@ def test_catalog_lists_categorical_values_but_no_personal_data(catalog):
     }
 
 
+def test_internal_columns_are_not_shown_but_stay_in_the_database(catalog, demo_engine):
+    columns = {(t.name, c.name) for t in catalog.tables for c in t.columns}
+    hidden = {("orders", "idempotency_key"), ("notifications", "body_html")}
+    assert not hidden & columns and ("orders", "status") in columns
+    assert "idempotency_key" not in catalog.ddl()
+    with demo_engine.connect() as conn:  # the column is there; only the prompt leaves it out
+        conn.execute(text("SELECT idempotency_key FROM orders LIMIT 1"))
+
+
 def test_catalog_shows_how_undocumented_text_is_written(catalog):
     """Spider's states are 'Hawaii', not 'HI': two examples say so. The platform documents
     every column, so its prompt stays as it was."""
