@@ -238,9 +238,9 @@ def test_the_demo_page_works_under_its_content_security_policy(platform, browser
     expect(page.get_by_text("Hello! Ask me about accounts")).to_be_visible()
     _ask(page, "How many users are there?")
     # the server's own page asks as the local operator, who sees every user
-    expect(
-        page.get_by_text(re.compile(r"Users: \d{2,}; first id: 1\."))
-    ).to_be_visible(timeout=ANSWER_MS)
+    expect(page.get_by_text(re.compile(r"Users: \d{2,}; first id: 1\."))).to_be_visible(
+        timeout=ANSWER_MS
+    )
     bubble = page.get_by_role("button", name="Open the chat")
     assert bubble.evaluate("b => getComputedStyle(b).position") == "fixed"  # styled, no inline
     assert "script-src 'self';" in response.headers["content-security-policy"]
