@@ -18,6 +18,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agents import prompts
+from agents.rag.citation_check import numbers  # the figures a text states, read one way
 from sql_guard.runner import QueryResult
 
 log = logging.getLogger(__name__)
@@ -102,13 +103,6 @@ def plain_summary(result: QueryResult) -> str:
     return f"I found {len(result.rows)} matching rows{more}."
 
 
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
-
-
-def _numbers(text: str) -> set[float]:
-    return {float(n.replace(",", "")) for n in _NUMBER.findall(text)}
-
-
 def faithful(sentence: str, result: QueryResult, question: str = "") -> bool:
     """Every number the sentence states is a value of the result (as given or rounded to two
     decimals, its sign aside, also one inside a text value such as a date), the row count or a
@@ -125,14 +119,14 @@ def faithful(sentence: str, result: QueryResult, question: str = "") -> bool:
     """
     if not sentence:
         return False
-    held = {float(len(result.rows))} | _numbers(question)
+    held = numbers(f"{len(result.rows)} {question}")
     for row in result.rows:
         for value in row:
             if isinstance(value, int | float) and not isinstance(value, bool):
-                held |= {abs(float(value)), round(abs(float(value)), 2)}
+                held |= numbers(f"{abs(value)} {abs(value):.2f}")
             elif value is not None:
-                held |= _numbers(str(value))
-    return _numbers(sentence) <= held
+                held |= numbers(str(value))
+    return numbers(sentence) <= held
 
 
 async def compose_answer(llm: BaseChatModel, question: str, result: QueryResult) -> str:
