@@ -106,6 +106,7 @@ def eval_sql(
             notes=platform_notes,
             semantic=load_semantic_model(settings.semantic_model_file),
             metric_path=settings.sql_metric_path if metric_path is None else metric_path,
+            examples=settings.sql_examples,
             memory_examples=[(e["question"], e["sql"]) for e in seed_examples(None)],
             progress=progress,
             primer=local.prime,

@@ -230,9 +230,12 @@ def pipeline_agent(
     memory_examples: list[tuple[str, str]],
     semantic: SemanticModel | None = None,
     metric_path: bool = True,
+    examples: int = 2,
 ) -> SqlAgent:
     """The platform's database gets the platform's semantic model; defog's and Spider's run
-    without one (their operators never wrote one), with defog's per-question instructions."""
+    without one (their operators never wrote one), with defog's per-question instructions.
+    `examples` is the platform's `sql_examples`: how many verified similar questions the
+    model sees."""
     semantic = semantic if db.is_platform else None
     policy = (
         platform_policy(EVAL_ROW_CAP)
@@ -255,6 +258,7 @@ def pipeline_agent(
         linker=SchemaLinker(embedder, db.catalog) if embedder else None,
         memory=SqlMemory(embedder, memory_examples) if embedder and db.is_platform else None,
         samples=samples,
+        examples=examples,
     )
 
 
@@ -354,6 +358,7 @@ async def evaluate(
     notes: Callable[[Caller], str] = lambda _c: "",
     semantic: SemanticModel | None = None,
     metric_path: bool = True,
+    examples: int = 2,
     memory_examples: list[tuple[str, str]] | None = None,
     progress: Callable[[str, QuestionResult], None] | None = None,
     primer: Callable[[list[BaseMessage], int], Awaitable[None]] | None = None,
@@ -371,7 +376,15 @@ async def evaluate(
     for name, group in by_db.items():
         db = open_database(db_dir / name)
         agent = pipeline_agent(
-            llm, db, embedder, samples, notes, memory_examples or [], semantic, metric_path
+            llm,
+            db,
+            embedder,
+            samples,
+            notes,
+            memory_examples or [],
+            semantic,
+            metric_path,
+            examples,
         )
         try:
             if primer is not None:
