@@ -12,7 +12,9 @@ the guard checks and scopes the query, each such name is replaced on the SQLGlot
   defined by a query) becomes its aggregate over that table's alias
   (`SUM(CASE WHEN t.type = 'fee' THEN -t.amount END) AS fees_charged`). A measure is already
   an aggregate, so `SUM(fees_charged)`, which would nest one aggregate in another (an error in
-  SQL), can only mean the total itself and is read as the measure (`_outer_total`).
+  SQL), can only mean the total itself and is read as the measure (`_outer_total`); the MAX or
+  MIN of a sum can only mean the largest or smallest row, and reads its value per row
+  (`_per_row`).
 
 A name the query defines itself (a CTE called `open_orders`) is the query's own and stays; a
 name the model does not declare stays too, for the guard to refuse as unknown.
@@ -159,7 +161,8 @@ def _inlined(table: exp.Table, cube: Cube, segment: Segment, dialect: str) -> bo
 
 
 # An outer aggregate over a measure's value that leaves it unchanged: the sum of a total or a
-# count is that total, the largest of a largest is that largest. AVG or COUNT of a measure
+# count is that total, the largest of a largest is that largest (the largest of a sum is its
+# largest row: `_per_row`). AVG or COUNT of a measure
 # stays as written: "the average fee" may mean per transaction, and SQL refuses it, so the
 # model is asked again.
 _SAME_VALUE = {exp.Sum: ("sum", "count", "count_distinct"), exp.Max: ("max",), exp.Min: ("min",)}
@@ -179,6 +182,26 @@ def _outer_total(column: exp.Column, measure: Measure) -> exp.Expression:
     kinds = next((k for t, k in _SAME_VALUE.items() if type(outer) is t), ())
     single = outer.this is column and not outer.expressions  # MAX(a, b) is a scalar max
     return outer if measure.type in kinds and single else column
+
+
+def _per_row(column: exp.Column, measure: Measure) -> bool:
+    """Whether `column` (a sum measure's name) sits in MAX or MIN: the largest of one total is
+    that total, so "the biggest unrealised gain" can only mean the largest row, and the
+    measure's value per row (filters kept) goes in place of its sum.
+
+    >>> from services.semantic.model import Measure
+    >>> gain = Measure(name="gain", type="sum", sql="q * p")
+    >>> select = sqlglot.parse_one("SELECT MAX(gain), SUM(gain), gain FROM t")
+    >>> [_per_row(shown.find(exp.Column), gain) for shown in select.selects]
+    [True, False, False]
+    """
+    outer = column.parent
+    return (
+        measure.type == "sum"
+        and type(outer) in (exp.Max, exp.Min)
+        and outer.this is column
+        and not outer.expressions
+    )
 
 
 def _sources(select: exp.Select) -> dict[str, str]:
@@ -221,6 +244,9 @@ def _expand_measures(select: exp.Select, model: SemanticModel, dialect: str, own
             if t.alias_or_name.lower() == homes[0]
         )
         aggregate = measure_sql(measure, alias, dialect)
+        if _per_row(column, measure):
+            column.replace(aggregate.this)
+            continue
         column = _outer_total(column, measure)
         if column.parent is select:  # a bare result column keeps the measure's name
             column.replace(exp.alias_(aggregate, measure.name))

@@ -76,6 +76,38 @@ def test_the_total_of_a_measure_is_the_measure(demo_engine):
     assert "AVG(SUM(" in averaged.sql.upper().replace(" ", "")  # "average fee" stays ambiguous
 
 
+def test_the_largest_of_a_sum_is_its_largest_row(demo_engine):
+    """MAX(SUM(...)) is refused by SQL; "the biggest fee" or "the biggest unrealised gain" can
+    only mean the largest single row, with the measure's filters kept."""
+    verdict = check(
+        "SELECT MAX(fees_charged), MIN(fees_charged) FROM transactions",
+        policy=POLICY,
+        caller=ADMIN,
+        semantic=MODEL,
+    )
+    assert verdict.allowed, verdict.reasons
+    expected = _rows(
+        demo_engine, "SELECT MAX(-amount), MIN(-amount) FROM transactions WHERE type = 'fee'"
+    )
+    assert _rows(demo_engine, verdict.sql) == expected and expected[0][0] > expected[0][1]
+    user_id = _busiest_customer(demo_engine)
+    customer = Caller(user_id=user_id, role=Role.CUSTOMER)
+    best = check(
+        "SELECT symbol, MAX(unrealised_pnl) AS gain FROM holdings ORDER BY gain DESC LIMIT 1",
+        policy=POLICY,
+        caller=customer,
+        semantic=MODEL,
+    )
+    assert best.allowed, best.reasons
+    gains = _rows(
+        demo_engine,
+        "SELECT p.symbol, p.quantity * (l.close - p.avg_cost) FROM positions p JOIN "
+        "market_prices l ON l.symbol = p.symbol AND l.price_date = (SELECT MAX(price_date) "
+        f"FROM market_prices m WHERE m.symbol = p.symbol) WHERE p.user_id = {user_id}",
+    )
+    assert _rows(demo_engine, best.sql) == [max(gains, key=lambda g: g[1])]
+
+
 def test_a_name_the_query_defines_itself_shadows_the_models():
     verdict = check(
         "WITH open_orders AS (SELECT id FROM orders WHERE status = 'filled') "
