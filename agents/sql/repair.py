@@ -22,7 +22,9 @@ one reading is therefore repaired before a retry is spent:
   to them by a foreign key has it, brings that table in with an inner join on the key (each
   such column its own table, when no one table has them all);
 - a condition on an aggregate written in WHERE of a grouped SELECT moves to HAVING, the only
-  place SQL lets it mean anything.
+  place SQL lets it mean anything;
+- an ORDER BY name no table has, when exactly one aggregate result column's alias shares a
+  word with it, is that alias (`COUNT(*) AS customer_count ... ORDER BY tier_count`).
 
 Anything less certain is left to the model's retry. The repaired query still goes through the
 guard like any other: repair never widens what a caller may read.
@@ -251,7 +253,11 @@ def _repair_select(select: exp.Select, schema: _Schema, defined: set[str]) -> bo
             elif not homes:
                 missing.append(column)
         elif name not in outputs and not any(schema.has(t, name) for t in sources.values()):
-            missing.append(column)
+            if alias := _output_meant(select, column):
+                column.set("this", exp.to_identifier(alias))
+                changed = True
+            else:
+                missing.append(column)
     for column in list(missing):
         if key := _joined_key(select, column, sources):
             column.replace(key)
@@ -260,6 +266,30 @@ def _repair_select(select: exp.Select, schema: _Schema, defined: set[str]) -> bo
     if missing:
         changed |= _join_for(select, sources, missing, schema)
     return changed
+
+
+def _output_meant(select: exp.Select, column: exp.Column) -> str | None:
+    """The alias an ORDER BY name no table has stands for: the one aggregate result column
+    whose alias shares a word with it (`COUNT(*) AS customer_count ... ORDER BY tier_count`).
+
+    >>> select = parse("SELECT tier, COUNT(*) AS customer_count FROM users GROUP BY tier "
+    ...     "ORDER BY tier_count DESC", "sqlite")
+    >>> _output_meant(select, select.args["order"].expressions[0].this)
+    'customer_count'
+    >>> _output_meant(select, select.args["group"].expressions[0]) is None
+    True
+    """
+    if column.table or not column.find_ancestor(exp.Order):
+        return None
+    words = set(name_words(column.name))
+    aliases = [
+        shown.alias
+        for shown in select.expressions
+        if isinstance(shown, exp.Alias)
+        and shown.this.find(exp.AggFunc)
+        and words & set(name_words(shown.alias))
+    ]
+    return aliases[0] if len(aliases) == 1 else None
 
 
 def _joined_key(

@@ -98,6 +98,13 @@ def _rows(engine, sql):
             "SELECT document_id FROM Paragraphs GROUP BY document_id "
             "HAVING count(*) BETWEEN 1 AND 2",
         ),
+        (  # ORDER BY a misnamed alias of the one count: that count
+            "world_1",
+            "SELECT Continent, COUNT(*) AS country_count FROM country GROUP BY Continent "
+            "ORDER BY continent_count DESC, Continent",
+            "SELECT Continent, COUNT(*) FROM country GROUP BY Continent "
+            "ORDER BY COUNT(*) DESC, Continent",
+        ),
         (  # defog's prefixes dropped from table and column names: the one name ending so
             "broker.db",
             "SELECT t.ticker_symbol, COUNT(tx.txId), SUM(tx.txAmount) AS total FROM sb_ticker AS t "
