@@ -45,6 +45,11 @@ FOLLOWUP_SQL = DEMO_SQL.with_name("followup_sql.jsonl")
 """Pairs asked in one conversation: the second row `follows` the first and is worded as a
 follow-up ("and last month?"); never tuned on."""
 
+FOLLOWUP_TUNING = DEMO_SQL.with_name("followup_tuning.jsonl")
+"""Follow-up pairs of the same shape, written later to tune the handling of follow-ups on, so
+that `followup_sql` stays unread: a changed value, a breakdown, a narrower set, another
+language for the second turn."""
+
 DEMO_CATEGORIES = (
     "count",
     "filter",

@@ -20,6 +20,7 @@ from evals.golden import (
     DEMO_SQL,
     DEMO_SQL_HOLDOUT,
     FOLLOWUP_SQL,
+    FOLLOWUP_TUNING,
     PARAPHRASE_SQL,
     PLAIN_SQL,
     GoldenFileError,
@@ -164,9 +165,10 @@ def test_paraphrases_ask_each_intent_three_ways_with_one_gold_query():
         assert len({q.question.lower() for q in rows}) == 3, name
 
 
-def test_followups_follow_the_question_before_them():
-    questions = UNSEEN_SETS["followup_sql"]
-    assert len(questions) == 20
+@pytest.mark.parametrize("path", [FOLLOWUP_SQL, FOLLOWUP_TUNING], ids=lambda p: p.stem)
+def test_followups_follow_the_question_before_them(path):
+    questions = load_golden(path)
+    assert len(questions) >= 20 and len(questions) % 2 == 0
     for first, second in zip(questions[::2], questions[1::2], strict=True):
         assert first.follows is None and second.follows == first.id
         assert (first.user_id, first.category) == (second.user_id, second.category)
@@ -182,6 +184,25 @@ def test_unseen_gold_sql_runs_and_answers(demo_db, question, sql):
     rows = demo_db.execute(on_platform_clock(sql)).fetchall()
     assert rows, f"{question.id} returned no rows"
     assert len(rows) <= 200, f"{question.id} returns more rows than the SQL guard's cap"
+
+
+# -- the follow-ups tuned on -----------------------------------------------------------------
+FOLLOWUP_TUNED = load_golden(FOLLOWUP_TUNING)
+
+
+def test_tuned_followups_are_new_questions():
+    assert not {q.id for q in FOLLOWUP_TUNED} & {q.id for q in DEMO + UNSEEN}
+    asked = {q.question.lower() for q in DEMO + UNSEEN}
+    assert [q.id for q in FOLLOWUP_TUNED if q.question.lower() in asked] == []
+
+
+@pytest.mark.parametrize("question", FOLLOWUP_TUNED, ids=lambda q: q.id)
+def test_tuned_followup_gold_sql_runs_and_answers(demo_db, question):
+    rows = demo_db.execute(on_platform_clock(question.gold_sql)).fetchall()
+    assert any(value not in (None, 0) for row in rows for value in row), question.id
+    if question.user_id is not None:
+        assert re.search(rf"\buser_id\s*=\s*{question.user_id}\b", question.gold_sql)
+        assert 11 <= question.user_id <= DEMO_USERS
 
 
 # -- defog ----------------------------------------------------------------------------------
