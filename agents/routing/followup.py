@@ -2,8 +2,8 @@
 
 A follow-up only makes sense beside the turn it follows. Which questions are follow-ups is not
 read from their words (no list of "and", "those", "what about" in one language): a question
-continues the conversation when the router could not read it with confidence on its own and
-what it did read agrees with the turn before, or finds nothing (`continues`). Rather than spend
+continues the conversation when the router could not read it with confidence on its own, or
+what it did read finds nothing the platform holds (`continues`). Rather than spend
 a model call on rewriting it, the previous question and the SQL that answered it are put in
 front of it (`in_context`): the SQL agent sees what "it" and "that" refer to and adjusts the
 earlier query.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agents.routing.router import QueryType, RouteDecision
+from agents.routing.router import RouteDecision
 
 
 class Turn(BaseModel):
@@ -28,27 +28,30 @@ class Turn(BaseModel):
 
 
 def continues(own: RouteDecision, earlier: Turn) -> bool:
-    """Whether a question the router read as `own` continues the turn `earlier`: the rules
-    could not read it on its words alone, and its parts are of the earlier turn's kind or a
-    general answer (a reading that points elsewhere, say at the documents after a data
-    question, stands on its own).
+    """Whether a question the router read as `own` continues the turn `earlier`: read on its
+    own, it is no request of its own. Either the rules could not read it on its words (a
+    fragment: "und nur die ausgeführten?", "same for bank transfers"; what the embeddings
+    guess of a fragment, an action or a passage, is no reading of it), or what they read finds
+    nothing the platform holds ("et combien sont en cours d'examen ?": a count of what, the
+    turn before says). A question the rules read and the platform holds stands on its own.
 
-    >>> from agents.routing.router import Complexity, RequestPart, Sensitivity
-    >>> def read(kind, confident):
-    ...     part = RequestPart(text="q", query_type=kind)
+    >>> from agents.routing.router import Complexity, QueryType, RequestPart, Sensitivity
+    >>> def read(kind, confident, held_nowhere=False):
+    ...     part = RequestPart(text="q", query_type=kind, held_nowhere=held_nowhere)
     ...     return RouteDecision(query_type=kind, sensitivity=Sensitivity.PUBLIC,
     ...         complexity=Complexity.SIMPLE, provider="local", reasons=[], parts=[part],
     ...         confident=confident)
     >>> data = Turn(question="How many orders?", route="sql", answer="12")
-    >>> continues(read(QueryType.GENERAL, False), data), continues(read(QueryType.SQL, False), data)
-    (True, True)
-    >>> continues(read(QueryType.SQL, True), data), continues(read(QueryType.DOCUMENT, False), data)
-    (False, False)
+    >>> [continues(read(kind, False), data) for kind in (QueryType.GENERAL, QueryType.ACTION)]
+    [True, True]
+    >>> [continues(read(kind, True), data) for kind in (QueryType.SQL, QueryType.DOCUMENT)]
+    [False, False]
+    >>> continues(read(QueryType.GENERAL, True, held_nowhere=True), data)
+    True
     """
-    if own.confident:
-        return False
-    kinds = {earlier.route, QueryType.GENERAL.value}
-    return all(part.query_type.value in kinds for part in own.parts)
+    if not own.confident:
+        return True
+    return all(part.held_nowhere for part in own.parts)
 
 
 def in_context(question: str, earlier: Turn) -> str:

@@ -119,7 +119,7 @@ class ChatNodes:
                 "parts": [part.model_copy(update={"text": in_context(state.question, last)})],
                 "reasons": [
                     *earlier.reasons,
-                    "a follow-up: not readable on its own, and of the previous question's kind",
+                    "a follow-up: no request of its own, so read beside the turn before",
                     f"provider {choice.provider}: {choice.rule}",
                 ],
             }

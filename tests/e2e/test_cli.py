@@ -51,7 +51,7 @@ def test_ask_json_matches_a_direct_count(demo_settings, demo_engine):
     follow_up = json.loads(follow.stdout)
     assert follow_up["thread_id"] == body["thread_id"]
     assert (
-        "a follow-up: not readable on its own, and of the previous question's kind"
+        "a follow-up: no request of its own, so read beside the turn before"
         in follow_up["routing"]["reasons"]
     )
     assert "Earlier question: How many users are there?" in follow_up["parts"][0]["question"]

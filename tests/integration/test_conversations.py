@@ -20,7 +20,7 @@ FIRST = "How many orders are there in total?"
 FIRST_SQL = "SELECT COUNT(*) AS orders FROM orders"
 FOLLOW_UP = "and only those that were filled?"
 FOLLOW_UP_SQL = "SELECT COUNT(*) AS orders FROM orders WHERE status = 'filled'"
-FOLLOW_UP_REASON = "a follow-up: not readable on its own, and of the previous question's kind"
+FOLLOW_UP_REASON = "a follow-up: no request of its own, so read beside the turn before"
 
 
 def responder(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
@@ -50,7 +50,7 @@ async def _conversation_across_restart(settings) -> None:
         assert "status = 'filled'" in follow.sql
         assert follow.route == "sql"
         assert (
-            "a follow-up: not readable on its own, and of the previous question's kind"
+            "a follow-up: no request of its own, so read beside the turn before"
             in follow.routing["reasons"]
         )
         # the same thread id of another user is another conversation: no earlier turn
@@ -58,7 +58,7 @@ async def _conversation_across_restart(settings) -> None:
         events = [e async for e in second.stream(FOLLOW_UP, customer, "desk-1")]
         assert events[0].event == "route"
         assert (
-            "a follow-up: not readable on its own, and of the previous question's kind"
+            "a follow-up: no request of its own, so read beside the turn before"
             not in events[0].data["reasons"]
         )
     finally:
