@@ -6,8 +6,9 @@ the guard checks and scopes the query, each such name is replaced on the SQLGlot
 
 - a segment used as a table becomes its cube's table under the alias the query gave it, with
   the segment's condition added (`FROM orders AS open_orders WHERE open_orders.status IN
-  (...)`), and a cube defined by a query becomes that query as a derived table, so the
-  guard's rules and row scoping see, and scope, the base tables;
+  (...)`; a comparison that reads the segment's name as a value, `status = 'open'`, gives
+  way to the declaration), and a cube defined by a query becomes that query as a derived
+  table, so the guard's rules and row scoping see, and scope, the base tables;
 - a measure used as a column of a table its cube reads (its own table, a segment, or the cube
   defined by a query) becomes its aggregate over that table's alias
   (`SUM(CASE WHEN t.type = 'fee' THEN -t.amount END) AS fees_charged`). A measure is already
@@ -156,8 +157,57 @@ def _inlined(table: exp.Table, cube: Cube, segment: Segment, dialect: str) -> bo
         on = join.args.get("on")
         join.set("on", exp.and_(on, condition) if on is not None else condition)
     else:
+        _drop_restated(select, alias, segment, condition)
         select.where(condition, copy=False)
     return True
+
+
+def _drop_restated(select: exp.Select, alias: str, segment: Segment, condition: exp.Expression):
+    """Drop from the WHERE a comparison that reads a word of the segment's name as the value
+    of a column its condition sets: in `FROM open_orders WHERE status = 'open'` the model
+    derived the rows from the name, and the declaration (status 'open' or 'partially_filled')
+    says which rows open orders are. A comparison with any other value narrows the segment,
+    and stays.
+
+    >>> from services.semantic.model import Segment
+    >>> open_orders = Segment(name="open_orders", sql="{CUBE}.status IN ('open', 'partial')")
+    >>> def read(where):
+    ...     select = sqlglot.parse_one(f"SELECT COUNT(*) FROM open_orders WHERE {where}")
+    ...     condition = _sql(open_orders.sql, "open_orders", "sqlite")
+    ...     _drop_restated(select, "open_orders", open_orders, condition)
+    ...     return select.sql()
+    >>> read("status = 'open' AND side = 'buy'")
+    "SELECT COUNT(*) FROM open_orders WHERE side = 'buy'"
+    >>> read("open_orders.status = 'open'")
+    'SELECT COUNT(*) FROM open_orders'
+    >>> read("status = 'partial'")
+    "SELECT COUNT(*) FROM open_orders WHERE status = 'partial'"
+    """
+    where = select.args.get("where")
+    if where is None:
+        return
+    words = set(segment.name.lower().split("_"))
+    declared = {
+        (node.this.name.lower(), value.this.lower())
+        for node in condition.find_all(exp.EQ, exp.In)
+        if isinstance(node.this, exp.Column)
+        for value in ([node.expression] if isinstance(node, exp.EQ) else node.expressions)
+        if isinstance(value, exp.Literal) and value.is_string and value.this.lower() in words
+    }
+    parts = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
+    kept = [
+        part
+        for part in parts
+        if not (
+            isinstance(part, exp.EQ)
+            and isinstance(part.this, exp.Column)
+            and part.this.table.lower() in ("", alias.lower())
+            and isinstance(part.expression, exp.Literal)
+            and (part.this.name.lower(), part.expression.this.lower()) in declared
+        )
+    ]
+    if len(kept) < len(parts):
+        select.set("where", exp.Where(this=exp.and_(*kept)) if kept else None)
 
 
 # An outer aggregate over a measure's value that leaves it unchanged: the sum of a total or a

@@ -76,6 +76,25 @@ def test_the_total_of_a_measure_is_the_measure(demo_engine):
     assert "AVG(SUM(" in averaged.sql.upper().replace(" ", "")  # "average fee" stays ambiguous
 
 
+def test_a_segment_is_what_it_declares_not_what_its_name_says(demo_engine):
+    """`open_orders WHERE status = 'open'` reads the name as the value; the declaration says
+    partially filled orders are open too. Another value narrows the segment, as written."""
+    restated, narrowed = (
+        check(
+            f"SELECT COUNT(*) FROM open_orders WHERE status = '{status}'",
+            policy=POLICY,
+            caller=ADMIN,
+            semantic=MODEL,
+        )
+        for status in ("open", "partially_filled")
+    )
+    assert restated.allowed and narrowed.allowed, (restated.reasons, narrowed.reasons)
+    open_ = _rows(demo_engine, "SELECT COUNT(*) FROM orders WHERE status = 'open'")
+    partial = _rows(demo_engine, "SELECT COUNT(*) FROM orders WHERE status = 'partially_filled'")
+    assert _rows(demo_engine, restated.sql) == [(open_[0][0] + partial[0][0],)]
+    assert _rows(demo_engine, narrowed.sql) == partial and partial[0][0] > 0
+
+
 def test_the_largest_of_a_sum_is_its_largest_row(demo_engine):
     """MAX(SUM(...)) is refused by SQL; "the biggest fee" or "the biggest unrealised gain" can
     only mean the largest single row, with the measure's filters kept."""
