@@ -14,6 +14,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from agents.routing.router import RouteDecision
+from services.llm.privacy import Sensitivity
 
 
 class Turn(BaseModel):
@@ -24,6 +25,12 @@ class Turn(BaseModel):
     answer: str
     sql: str | None = Field(
         None, description="The SQL the model wrote, before the guard scoped it."
+    )
+    sensitivity: Sensitivity | None = Field(
+        None,
+        description="How sensitive the turn was judged (None in turns kept before it was "
+        "recorded): a follow-up is at least as sensitive, and its own words may be a fragment "
+        "that reads as public.",
     )
 
 

@@ -104,15 +104,18 @@ class ChatNodes:
             return decision
         last = state.history[-1]
         earlier = router.route(last.question, caller)
+        # the turn before may be a follow-up itself, its words a fragment: what it was
+        # answered as, and judged, is what this one continues
+        kind = QueryType(last.route)
         sensitivity = stricter(earlier.sensitivity, decision.sensitivity)
-        part = earlier.parts[0]
+        sensitivity = stricter(sensitivity, last.sensitivity or sensitivity)
+        part = earlier.parts[0].model_copy(update={"query_type": kind})
         # labels merged: the provider is chosen again, so a confidential follow-up to a public
         # question stays local
-        choice = router.policy.choose(
-            [part.query_type], sensitivity, earlier.complexity, caller.role
-        )
+        choice = router.policy.choose([kind], sensitivity, earlier.complexity, caller.role)
         return earlier.model_copy(
             update={
+                "query_type": kind,
                 "sensitivity": sensitivity,
                 "provider": choice.provider,
                 "fallback": choice.fallback,
@@ -293,8 +296,14 @@ class ChatNodes:
             budget = prompts.STEP_BUDGET_EXCEEDED.format(budget=self.agents.step_budget)
             text = f"{text}\n\n{budget}" if text else budget
         sql = next((r.outcome.draft for r in state.results if r.outcome), None)
-        route = state.decision.query_type.value if state.decision else "general"
-        turn = Turn(question=state.question, route=route, answer=text, sql=sql)
+        decision = state.decision
+        turn = Turn(
+            question=state.question,
+            route=decision.query_type.value if decision else "general",
+            answer=text,
+            sql=sql,
+            sensitivity=decision.sensitivity if decision else None,
+        )
         return {"answer": text, "history": [*state.history, turn][-MAX_HISTORY:]}
 
 

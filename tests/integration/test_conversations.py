@@ -106,6 +106,14 @@ async def test_a_follow_up_is_told_by_the_router_not_by_its_words(make_assistant
     assert FOLLOW_UP_REASON in fragment.routing["reasons"] and fragment.route == "sql"
     assert "Earlier question: And how many users are there?" in seen[2]
     assert "Follow-up question: und nur die ausgeführten?" in seen[2]
+    # what the embeddings guess of a fragment (an action: "Deposit 1000 USD by bank
+    # transfer") is no reading of it; it continues the fragment before, as a data question
+    again = await assistant.ask("same for bank transfers", operator, first.thread_id)
+    assert FOLLOW_UP_REASON in again.routing["reasons"] and again.route == "sql"
+    assert "Earlier question: und nur die ausgeführten?" in seen[3]
+    assert "Follow-up question: same for bank transfers" in seen[3]
+    # two fragments on, the words alone read as public: the conversation stays as sensitive
+    assert again.routing["sensitivity"] == first.routing["sensitivity"] == "confidential"
 
 
 async def test_a_conversation_kept_before_its_classes_moved_is_still_read(make_assistant, tmp_path):
