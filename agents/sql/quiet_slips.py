@@ -6,7 +6,8 @@ Each mend is its own module, acting on the SQLGlot tree and the catalog only:
 (`agents.sql.repair.unechoed`); a month bounded by days is the stored date, SQLite's
 `DATE(x, 'month')` the month of x (`agents.sql.date_shapes`); a difference of stored times is a
 span in days (`agents.sql.time_differences`); a running total beside a GROUP BY runs over the
-groups' totals, and a plain column beside a count is its group (`agents.sql.grouping`). One slip
+groups' totals, and a plain column beside a count is its group (`agents.sql.grouping`); a UNION
+of one-row figures keeps equal figures (`agents.sql.figure_unions`). One slip
 that is not quiet is mended here too, since it has a single reading: date arithmetic with
 INTERVAL, which SQLite refuses, becomes SQLite's date modifier (`agents.sql.date_modifiers`).
 What the guard or the database refuses is repaired afterwards (`agents.sql.repair.repair`).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from agents.sql.date_modifiers import with_date_modifiers
 from agents.sql.date_shapes import in_stored_shape
+from agents.sql.figure_unions import every_figure
 from agents.sql.grouping import grouped
 from agents.sql.repair import unechoed
 from agents.sql.time_differences import with_time_differences
@@ -33,4 +35,5 @@ def mended(sql: str, catalog: Catalog, dialect: str) -> str:
     """
     sql = with_date_modifiers(unechoed(sql, catalog, dialect), dialect)
     sql = in_stored_shape(sql, dialect)
-    return grouped(with_time_differences(sql, catalog, dialect), dialect)
+    sql = grouped(with_time_differences(sql, catalog, dialect), dialect)
+    return every_figure(sql, dialect)
