@@ -21,6 +21,13 @@ def _rows(engine, sql: str) -> list[tuple]:
         return [tuple(r) for r in conn.execute(text(sql))]
 
 
+def _allowed_sql(sql: str, caller: Caller = ADMIN) -> str:
+    """The query as the guard lets it run, the semantic model's names expanded."""
+    verdict = check(sql, policy=POLICY, caller=caller, semantic=MODEL)
+    assert verdict.allowed, verdict.reasons
+    return verdict.sql
+
+
 def _busiest_customer(engine) -> int:
     return _rows(
         engine,
@@ -80,51 +87,35 @@ def test_a_segment_is_what_it_declares_not_what_its_name_says(demo_engine):
     """`open_orders WHERE status = 'open'` reads the name as the value; the declaration says
     partially filled orders are open too. Another value narrows the segment, as written."""
     restated, narrowed = (
-        check(
-            f"SELECT COUNT(*) FROM open_orders WHERE status = '{status}'",
-            policy=POLICY,
-            caller=ADMIN,
-            semantic=MODEL,
-        )
+        _allowed_sql(f"SELECT COUNT(*) FROM open_orders WHERE status = '{status}'")
         for status in ("open", "partially_filled")
     )
-    assert restated.allowed and narrowed.allowed, (restated.reasons, narrowed.reasons)
     open_ = _rows(demo_engine, "SELECT COUNT(*) FROM orders WHERE status = 'open'")
     partial = _rows(demo_engine, "SELECT COUNT(*) FROM orders WHERE status = 'partially_filled'")
-    assert _rows(demo_engine, restated.sql) == [(open_[0][0] + partial[0][0],)]
-    assert _rows(demo_engine, narrowed.sql) == partial and partial[0][0] > 0
+    assert _rows(demo_engine, restated) == [(open_[0][0] + partial[0][0],)]
+    assert _rows(demo_engine, narrowed) == partial and partial[0][0] > 0
 
 
 def test_the_largest_of_a_sum_is_its_largest_row(demo_engine):
     """MAX(SUM(...)) is refused by SQL; "the biggest fee" or "the biggest unrealised gain" can
     only mean the largest single row, with the measure's filters kept."""
-    verdict = check(
-        "SELECT MAX(fees_charged), MIN(fees_charged) FROM transactions",
-        policy=POLICY,
-        caller=ADMIN,
-        semantic=MODEL,
-    )
-    assert verdict.allowed, verdict.reasons
+    extremes = _allowed_sql("SELECT MAX(fees_charged), MIN(fees_charged) FROM transactions")
     expected = _rows(
         demo_engine, "SELECT MAX(-amount), MIN(-amount) FROM transactions WHERE type = 'fee'"
     )
-    assert _rows(demo_engine, verdict.sql) == expected and expected[0][0] > expected[0][1]
+    assert _rows(demo_engine, extremes) == expected and expected[0][0] > expected[0][1]
     user_id = _busiest_customer(demo_engine)
-    customer = Caller(user_id=user_id, role=Role.CUSTOMER)
-    best = check(
+    best = _allowed_sql(
         "SELECT symbol, MAX(unrealised_pnl) AS gain FROM holdings ORDER BY gain DESC LIMIT 1",
-        policy=POLICY,
-        caller=customer,
-        semantic=MODEL,
+        Caller(user_id=user_id, role=Role.CUSTOMER),
     )
-    assert best.allowed, best.reasons
     gains = _rows(
         demo_engine,
         "SELECT p.symbol, p.quantity * (l.close - p.avg_cost) FROM positions p JOIN "
         "market_prices l ON l.symbol = p.symbol AND l.price_date = (SELECT MAX(price_date) "
         f"FROM market_prices m WHERE m.symbol = p.symbol) WHERE p.user_id = {user_id}",
     )
-    assert _rows(demo_engine, best.sql) == [max(gains, key=lambda g: g[1])]
+    assert _rows(demo_engine, best) == [max(gains, key=lambda g: g[1])]
 
 
 def test_a_name_the_query_defines_itself_shadows_the_models():
