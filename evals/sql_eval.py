@@ -382,9 +382,9 @@ async def evaluate(
             samples,
             notes,
             memory_examples or [],
-            semantic,
-            metric_path,
-            examples,
+            semantic=semantic,
+            metric_path=metric_path,
+            examples=examples,
         )
         try:
             if primer is not None:

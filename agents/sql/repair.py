@@ -41,9 +41,9 @@ from agents.sql.tree import (
     parse,
     read_sources,
     stem,
-    text_comparisons,
 )
 from services.catalog import Catalog
+from services.sql_comparisons import text_comparisons
 
 
 def _near(name: str, candidates: list[str]) -> str | None:

@@ -9,7 +9,7 @@ of their own.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from functools import lru_cache
 
 from sqlglot import exp
@@ -118,23 +118,6 @@ def result_figures(select: exp.Select) -> list[exp.AggFunc]:
         for a in p.find_all(exp.AggFunc)
         if a.find_ancestor(exp.Select) is select and not a.find_ancestor(exp.Window)
     ]
-
-
-def text_comparisons(node: exp.Expression) -> Iterator[tuple[exp.Column, str]]:
-    """Each (column, text literal) compared with `=` or `IN` anywhere in `node`.
-
-    >>> [(c.name, v) for c, v in text_comparisons(parse("SELECT 1 FROM t WHERE s IN ('a', 'b')",
-    ...     "sqlite"))]
-    [('s', 'a'), ('s', 'b')]
-    """
-    for condition in node.find_all(exp.EQ, exp.In):
-        column = condition.this
-        if not isinstance(column, exp.Column):
-            continue
-        sides = [condition.expression] if isinstance(condition, exp.EQ) else condition.expressions
-        for side in sides:
-            if isinstance(side, exp.Literal) and side.is_string:
-                yield column, side.this
 
 
 RANGES = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between)

@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterator
 
 from sqlglot import exp
 
-from agents.sql.tree import parse, table_aliases, text_comparisons
+from agents.sql.tree import parse, table_aliases
 from services.catalog import Catalog, ColumnInfo, TableInfo
+from services.sql_comparisons import text_comparisons
 
 Holds = Callable[[str, str, str], bool | None]  # (table, column, value): does a row hold it?
 

@@ -107,8 +107,10 @@ class ChatNodes:
         # the turn before may be a follow-up itself, its words a fragment: what it was
         # answered as, and judged, is what this one continues
         kind = QueryType(last.route)
-        sensitivity = stricter(earlier.sensitivity, decision.sensitivity)
-        sensitivity = stricter(sensitivity, last.sensitivity or sensitivity)
+        sensitivity = stricter(
+            stricter(earlier.sensitivity, decision.sensitivity),
+            last.sensitivity or Sensitivity.PUBLIC,  # None: a turn kept before it was recorded
+        )
         part = earlier.parts[0].model_copy(update={"query_type": kind})
         # labels merged: the provider is chosen again, so a confidential follow-up to a public
         # question stays local

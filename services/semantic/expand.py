@@ -27,6 +27,7 @@ import sqlglot
 from sqlglot import exp
 
 from services.semantic.model import CUBE, Cube, Measure, Segment, SemanticModel
+from services.sql_comparisons import text_comparisons
 
 MAX_DEPTH = 4  # a row set defined over another row set, and so on; deeper is a loop
 
@@ -188,24 +189,20 @@ def _drop_restated(select: exp.Select, alias: str, segment: Segment, condition: 
         return
     words = set(segment.name.lower().split("_"))
     declared = {
-        (node.this.name.lower(), value.this.lower())
-        for node in condition.find_all(exp.EQ, exp.In)
-        if isinstance(node.this, exp.Column)
-        for value in ([node.expression] if isinstance(node, exp.EQ) else node.expressions)
-        if isinstance(value, exp.Literal) and value.is_string and value.this.lower() in words
+        (column.name.lower(), value.lower())
+        for column, value in text_comparisons(condition)
+        if value.lower() in words
     }
-    parts = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
-    kept = [
-        part
-        for part in parts
-        if not (
-            isinstance(part, exp.EQ)
-            and isinstance(part.this, exp.Column)
-            and part.this.table.lower() in ("", alias.lower())
-            and isinstance(part.expression, exp.Literal)
-            and (part.this.name.lower(), part.expression.this.lower()) in declared
+
+    def restates(part: exp.Expression) -> bool:
+        return isinstance(part, exp.EQ) and any(
+            column.table.lower() in ("", alias.lower())
+            and (column.name.lower(), value.lower()) in declared
+            for column, value in text_comparisons(part)
         )
-    ]
+
+    parts = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
+    kept = [part for part in parts if not restates(part)]
     if len(kept) < len(parts):
         select.set("where", exp.Where(this=exp.and_(*kept)) if kept else None)
 
@@ -228,10 +225,16 @@ def _outer_total(column: exp.Column, measure: Measure) -> exp.Expression:
     >>> [_outer_total(c, fees).sql() for c in select.find_all(exp.Column)]
     ['SUM(fees)', 'fees']
     """
+    kinds = _SAME_VALUE.get(_sole_argument_of(column), ())
+    return column.parent if measure.type in kinds else column
+
+
+def _sole_argument_of(column: exp.Column) -> type[exp.Expression] | None:
+    """The kind of aggregate `column` is the one argument of (`MAX(x)`), if any: `MAX(a, b)`
+    is a scalar max, not an aggregate over rows."""
     outer = column.parent
-    kinds = next((k for t, k in _SAME_VALUE.items() if type(outer) is t), ())
-    single = outer.this is column and not outer.expressions  # MAX(a, b) is a scalar max
-    return outer if measure.type in kinds and single else column
+    single = isinstance(outer, exp.AggFunc) and outer.this is column and not outer.expressions
+    return type(outer) if single else None
 
 
 def _per_row(column: exp.Column, measure: Measure) -> bool:
@@ -245,13 +248,7 @@ def _per_row(column: exp.Column, measure: Measure) -> bool:
     >>> [_per_row(shown.find(exp.Column), gain) for shown in select.selects]
     [True, False, False]
     """
-    outer = column.parent
-    return (
-        measure.type == "sum"
-        and type(outer) in (exp.Max, exp.Min)
-        and outer.this is column
-        and not outer.expressions
-    )
+    return measure.type == "sum" and _sole_argument_of(column) in (exp.Max, exp.Min)
 
 
 def _sources(select: exp.Select) -> dict[str, str]:
