@@ -12,7 +12,7 @@ import logging
 import re
 
 from pydantic import BaseModel, Field, PrivateAttr
-from sqlalchemy import Connection, Engine, Inspector, MetaData, inspect, text
+from sqlalchemy import Connection, Engine, MetaData, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeEngine
 
@@ -49,6 +49,9 @@ class TableInfo(BaseModel):
         default_factory=list,
         description="Bookkeeping columns the table has but the model is not shown "
         "(declared with `col(internal=True)`).",
+    )
+    primary_key: list[str] = Field(
+        default_factory=list, description="The primary key's columns, as declared."
     )
 
 
@@ -162,6 +165,7 @@ def catalog_from_metadata(metadata: MetaData) -> Catalog:
                 columns=columns,
                 foreign_keys=sorted(fks),
                 internal_columns=[c.name for c in table.columns if c.info.get("internal")],
+                primary_key=[c.name for c in table.primary_key.columns],
             )
         )
     return Catalog(tables=tables)
@@ -201,9 +205,8 @@ def catalog_from_engine(
             ) or (prior.foreign_keys if prior else [])
             # An identifier's values are arbitrary labels: shown two codes, the model filters
             # on a guessed one ('AD' for Anguilla) instead of on the name the question gives
-            identifiers = {c for c, _, _ in fks} | set(
-                inspector.get_pk_constraint(name).get("constrained_columns") or []
-            )
+            primary = inspector.get_pk_constraint(name).get("constrained_columns") or []
+            identifiers = {c for c, _, _ in fks} | set(primary)
             columns = []
             hidden = set(prior.internal_columns) if prior else set()
             for col in inspector.get_columns(name):
@@ -242,21 +245,17 @@ def catalog_from_engine(
                     comment=prior.comment if prior else "",
                     columns=columns,
                     foreign_keys=fks,
+                    primary_key=primary or (prior.primary_key if prior else []),
                 )
             )
         if not any(t.foreign_keys for t in tables):
-            _add_inferred_keys(conn, inspector, tables)
+            _add_inferred_keys(conn, tables)
     return Catalog(tables=tables)
 
 
-def _add_inferred_keys(conn: Connection, inspector: Inspector, tables: list[TableInfo]) -> None:
+def _add_inferred_keys(conn: Connection, tables: list[TableInfo]) -> None:
     names = {t.name: [c.name for c in t.columns] for t in tables}
-    keys = {
-        t.name: _table_key(
-            conn, t, inspector.get_pk_constraint(t.name).get("constrained_columns") or []
-        )
-        for t in tables
-    }
+    keys = {t.name: _table_key(conn, t, t.primary_key) for t in tables}
     inferred = infer_foreign_keys(names, keys)
     for table in tables:
         table.foreign_keys = sorted(inferred.get(table.name, []))

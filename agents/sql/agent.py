@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlglot import exp
 
 from agents.sql import prompts
+from agents.sql.join_keys import misjoined
 from agents.sql.memory import REUSE_SIMILARITY, Example, SqlMemory
 from agents.sql.quiet_slips import mended
 from agents.sql.repair import repair
@@ -440,14 +441,15 @@ class SqlAgent:
         return attempt
 
     async def _doubts(self, sql: str, outcome: SqlOutcome, caller: Caller) -> list[str]:
-        """Values the query looks for where they are not, judged on the tables the caller may
-        read only: an objection naming another table would tell the model what the caller may
-        not see. The semantic model's names are expanded first, so their columns are known."""
+        """Values the query looks for where they are not, and joins on keys that point at
+        different rows (`agents.sql.join_keys`), judged on the tables the caller may read only:
+        an objection naming another table would tell the model what the caller may not see.
+        The semantic model's names are expanded first, so their columns are known."""
         visible = self.catalog.without(
             {t.name for t in self.catalog.tables} - self._allowed(caller)
         )
         sql = self._expanded(sql)
-        found = foreign_values(sql, visible, self.dialect)
+        found = foreign_values(sql, visible, self.dialect) + misjoined(sql, visible, self.dialect)
         rows = outcome.result.rows
         if not rows or (len(rows) == 1 and all(v in (None, 0) for v in rows[0])):
             found += await asyncio.to_thread(

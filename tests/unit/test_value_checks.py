@@ -4,6 +4,7 @@ model's drafts scripted."""
 
 import json
 
+from agents.sql.join_keys import misjoined
 from agents.sql.value_checks import foreign_values
 from services.identity import Caller, Role
 from services.llm.scripted import ScriptedChatModel
@@ -96,3 +97,44 @@ async def test_the_first_answer_stands_when_no_draft_clears_the_doubt(demo_sql_a
     mended = _scripted(wrong, right)
     outcome = await demo_sql_agent(mended, max_retries=2).answer("Filled?", Caller(role=Role.ADMIN))
     assert outcome.draft == right and outcome.result.rows[0][0] > 0
+
+
+def test_a_join_on_a_key_that_points_elsewhere_is_doubted(demo_catalog):
+    sql = (
+        "SELECT p.quantity FROM positions AS p JOIN transactions AS t ON p.id = t.order_id "
+        "WHERE p.symbol = 'NVDA'"
+    )
+    (doubt,) = misjoined(sql, demo_catalog, "sqlite")
+    assert "transactions.order_id refers to orders.id, not to positions.id" in doubt
+
+
+def test_joins_on_the_declared_keys_are_not_doubted(demo_catalog):
+    keyed = (
+        "SELECT o.id FROM orders AS o JOIN transactions AS t ON t.order_id = o.id",
+        "SELECT a.account_number FROM positions AS p JOIN trading_accounts AS a "
+        "ON a.id = p.account_id",
+        "SELECT p.symbol FROM positions AS p JOIN (SELECT * FROM market_prices) AS m "
+        "ON m.symbol = p.symbol",  # no key on either side: not judged
+        "SELECT 1 FROM orders AS a JOIN orders AS b ON a.user_id = b.user_id",  # a self-join
+    )
+    for sql in keyed:
+        assert misjoined(sql, demo_catalog, "sqlite") == [], sql
+
+
+async def test_a_misjoined_answer_is_asked_again_with_the_keys_named(demo_sql_agent):
+    wrong = (
+        "SELECT t.account_id, p.quantity FROM positions AS p "
+        "JOIN transactions AS t ON p.id = t.order_id WHERE p.quantity > 100"
+    )
+    right = (
+        "SELECT a.account_number, p.quantity FROM positions AS p "
+        "JOIN trading_accounts AS a ON a.id = p.account_id WHERE p.quantity > 100"
+    )
+    model = _scripted(wrong, right)
+    agent = demo_sql_agent(model, max_retries=2)
+    outcome = await agent.answer(
+        "Which accounts hold positions of more than 100 units?", Caller(role=Role.ADMIN)
+    )
+    assert outcome.draft == right
+    retry = str(model.calls[1]["messages"][-1].content)
+    assert "p.id = t.order_id pairs unrelated rows" in retry
