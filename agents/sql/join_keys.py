@@ -8,8 +8,9 @@ is put to the model as an objection to retry on, with the keys that do link the 
 
 A join side is a key when it is a foreign key (it stands for the row it points at) or a
 column some foreign key points at or the table's one-column primary key (it stands for its own
-row). Two keys that stand for different rows cannot be meant to be equal. Only joins with a
-foreign key on one side are judged: two primary keys compared may be a one-to-one table whose
+row). Two keys that stand for different rows cannot be meant to be equal, in a self-join as
+well (`t1.id = t2.order_id` on transactions). Only joins with a foreign key on one side are
+judged: two primary keys compared may be a one-to-one table whose
 key the schema never declared as foreign.
 """
 
@@ -100,7 +101,7 @@ def misjoined(sql: str, catalog: Catalog, dialect: str = "sqlite") -> list[str]:
             if not all(isinstance(s, exp.Column) and s.table.lower() in sources for s in sides):
                 continue
             columns = [(sources[s.table.lower()], s.name.lower()) for s in sides]
-            if columns[0][0] == columns[1][0] or not any(c in keys.points for c in columns):
+            if not any(c in keys.points for c in columns):
                 continue
             rows = [keys.row_of(c) for c in columns]
             if None in rows or rows[0] == rows[1]:

@@ -106,6 +106,9 @@ def test_a_join_on_a_key_that_points_elsewhere_is_doubted(demo_catalog):
     )
     (doubt,) = misjoined(sql, demo_catalog, "sqlite")
     assert "transactions.order_id refers to orders.id, not to positions.id" in doubt
+    itself = "SELECT 1 FROM transactions AS a JOIN transactions AS b ON a.id = b.order_id"
+    (doubt,) = misjoined(itself, demo_catalog, "sqlite")
+    assert "not to transactions.id" in doubt
 
 
 def test_joins_on_the_declared_keys_are_not_doubted(demo_catalog):
