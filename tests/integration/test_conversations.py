@@ -116,6 +116,26 @@ async def test_a_follow_up_is_told_by_the_router_not_by_its_words(make_assistant
     assert again.routing["sensitivity"] == first.routing["sensitivity"] == "confidential"
 
 
+async def test_thanks_after_a_data_answer_is_small_talk_not_a_follow_up(make_assistant):
+    """Thanks of several words, in any of the customers' languages, are read as small talk and
+    answered as such: not asked as a follow-up of the data question before them."""
+    asked_sql: list[str] = []
+
+    def record(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
+        if "response_format" not in kwargs:
+            return "You're welcome."
+        asked_sql.append([str(m.content) for m in messages if m.type == "human"][-1])
+        return json.dumps({"sql": FIRST_SQL})
+
+    assistant, _ = make_assistant(record)
+    operator = assistant.caller(None)
+    first = await assistant.ask(FIRST, operator)
+    for thanks in ("great, thank you!", "super, danke!", "parfait, merci beaucoup"):
+        reply = await assistant.ask(thanks, operator, first.thread_id)
+        assert reply.route == "general" and FOLLOW_UP_REASON not in reply.routing["reasons"]
+    assert len(asked_sql) == 1
+
+
 async def test_a_conversation_kept_before_its_classes_moved_is_still_read(make_assistant, tmp_path):
     """A checkpoint names each stored class by its module: one written while `Turn` lived in
     `agents.followup` is listed, read and continued after the move."""
