@@ -1,8 +1,9 @@
 """The assistant as the CLI, the API and the chat UI use it: a question in, an answer out.
 
 It owns the graph and what the graph needs (engines, the guard's policy, the chat model),
-checks the request before the graph sees it, and writes the audit trail. How the graph is built
-is `graphs.build`; how conversations are kept, listed and pruned is `graphs.threads`.
+checks the request before the graph sees it, and records each turn. How the graph is built is
+`graphs.build`; the domain services its tools act through, `graphs.domain`; how conversations
+are kept, listed and pruned, `graphs.threads`; the audit trail, `graphs.audit_trail`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from contextvars import ContextVar
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -44,38 +44,28 @@ from graphs.answers import (
     first_draft,
     usage_of,
 )
+from graphs.audit_trail import AuditTrail
 from graphs.chat.state import MAX_HISTORY, ChatContext, read_state
+from graphs.domain import domain_services
 from graphs.feedback import ExampleFeedback
 from retrieval.embeddings import Embedder
 from retrieval.index import DocumentIndex
 from retrieval.library import DocumentLibrary
-from services import audit
 from services.db.engines import make_engine, make_replica_engine, sqlite_file
 from services.db.migrate import require_schema
 from services.errors import AssistantError
 from services.identity import Caller, Role
-from services.llm.privacy import PrivacyRefusal
 from services.llm.providers import build_providers
-from services.llm.usage import Usage, UsageCallback
-from services.llm.usage_events import record_usage
-from services.market.hub import StreamEvent
-from services.market.service import MarketData
-from services.notifications.service import NotificationService
-from services.payments.wiring import build_payment_services
+from services.llm.usage import UsageCallback
 from services.semantic.loader import load_semantic_model
 from services.settings import Settings
-from services.trading import OrderResult, TradingService
 from services.trading.instruments import listed_symbols
 from services.users import caller_for
 from sql_guard.policy import platform_policy
-from tools.context import ToolServices
 from tools.registry import ToolKind
 from tools.tool_set import platform_tools
 
 log = logging.getLogger(__name__)
-
-
-_asking: ContextVar[Caller | None] = ContextVar("asking", default=None)
 
 
 class Assistant:
@@ -117,7 +107,8 @@ class Assistant:
         self.semantic = load_semantic_model(settings.semantic_model_file)
         self.routing_policy = load_routing_policy(settings.routing_policy_file)
         self.routing_vocabulary = load_routing_vocabulary(settings.routing_vocabulary_file)
-        self.providers = build_providers(settings, embedded=llm, audit=self._audit_refusal)
+        self.audit = AuditTrail(self.engine)
+        self.providers = build_providers(settings, embedded=llm, audit=self.audit.refusal)
         self.tools = platform_tools()
         self.router = Router(
             self.routing_policy,
@@ -128,30 +119,16 @@ class Assistant:
             vocabulary=self.routing_vocabulary,
             symbols=self._listed_symbols(),
         )
-        self.market = MarketData(self.engine, settings)
-        self.trading = TradingService(
-            self.engine, settings, prices=self.market, on_change=self._order_changed
-        )
-        self.market.on_triggered = self.trading.fill_triggered
-        self.notifications = NotificationService.from_settings(settings, self.engine)
-        self.payment_services = build_payment_services(settings, self.engine)
-        self.tool_services = ToolServices(
-            engine=self.engine,
-            settings=settings,
-            documents=self.documents,
-            index=index,
-            market=self.market,
-            trading=self.trading,
-            payments=self.payment_services.payments,
-            kyc=self.payment_services.kyc,
-            notifications=self.notifications,
-        )
+        domain = domain_services(settings, self.engine, documents=self.documents, index=index)
+        self.market, self.trading = domain.market, domain.trading
+        self.notifications, self.payment_services = domain.notifications, domain.payments
+        self.tool_services = domain.tools
         self._graph = None
         self._checkpointer = None  # the conversation store, opened with the graph
         self._pruning: asyncio.Task | None = None
         self._resources = AsyncExitStack()
         self.memory: SqlMemory | None = None
-        self.feedback = ExampleFeedback(self.engine, lambda: self.memory, self._audit)
+        self.feedback = ExampleFeedback(self.engine, lambda: self.memory, self.audit.record)
         self._db_file = sqlite_file(settings.database_url)
         self._schema_seen = False
         self.warmed = False  # readiness: set once warm_up() has finished, well or not
@@ -283,7 +260,7 @@ class Assistant:
         """Forget one of the caller's conversations, whole."""
         await self.thread(caller, thread_id)  # a thread that is not theirs is not found
         await threads.delete(self._checkpointer, caller, thread_id)
-        await self._audit(caller, "thread.delete", "ok", thread_id=thread_id)
+        await self.audit.record(caller, "thread.delete", "ok", thread_id=thread_id)
 
     # -- answering -------------------------------------------------------------------------
     async def ask(self, question: str, caller: Caller, thread_id: str | None = None) -> ChatAnswer:
@@ -336,7 +313,7 @@ class Assistant:
         state: dict[str, Any] = {}
         pending: dict[str, Any] | None = None
         asked = question if question is not None else f"(resume {thread_id})"
-        _asking.set(caller)  # not reset by token: a stream may be closed from another context
+        self.audit.answering(caller)
         try:
             self.ensure_database()
             graph = await self._ensure_graph()
@@ -374,7 +351,7 @@ class Assistant:
                     for event in events_for(node, change or {}):
                         yield event
         except AssistantError as exc:
-            await self._audit(
+            await self.audit.record(
                 caller,
                 "chat.answer",
                 "rejected",
@@ -392,7 +369,7 @@ class Assistant:
                 log.exception("chat failed")
             else:
                 log.warning("chat failed: %s", exc)
-            await self._audit(
+            await self.audit.record(
                 caller,
                 "chat.answer",
                 "error",
@@ -405,7 +382,7 @@ class Assistant:
             yield ChatEvent(event="error", data={"code": code, "message": message})
             return
         answer = build_answer(state, usage, thread_id, started, pending)
-        answer.answer_id = await self._audit(
+        answer.answer_id = await self.audit.record(
             caller,
             "chat.answer",
             "ok",
@@ -431,7 +408,7 @@ class Assistant:
         snapshot = await graph.aget_state(config)
         waiting = [i.value for i in snapshot.interrupts]
         if not waiting or (action_id is not None and waiting[0]["id"] != action_id):
-            await self._audit(
+            await self.audit.record(
                 caller, "action.confirm", "rejected", action_id=action_id, code="no_pending_action"
             )
             what = f"action {action_id}" if action_id else "no action"
@@ -443,45 +420,6 @@ class Assistant:
             )
         resume = Decision(approve=approve, action_id=waiting[0]["id"])
         return Command(resume=resume.model_dump()), read_state(snapshot.values)
-
-    def _order_changed(self, order: OrderResult) -> None:
-        """An order placed, filled, cancelled or rejected: its owner's stream hears of it."""
-        if order.user_id is None:
-            return
-        kind = "fill" if order.filled_quantity and order.status != "cancelled" else "order"
-        event = StreamEvent(kind=kind, symbol=order.symbol, data=order.model_dump(mode="json"))
-        self.market.hub.publish_to_user(order.user_id, event)
-
-    def _audit_refusal(self, refusal: PrivacyRefusal) -> None:
-        """The provider layer refused a cloud call: that goes in the audit log, under the
-        caller whose request it was."""
-        caller = _asking.get() or Caller(role=Role.ADMIN)
-        audit.record(
-            self.engine, caller, "llm.privacy_refusal", "refused", **refusal.model_dump(mode="json")
-        )
-
-    async def _audit(
-        self,
-        caller: Caller,
-        action: str,
-        outcome: str,
-        usages: Sequence[Usage] = (),
-        **detail: Any,
-    ) -> int | None:
-        """Write the audit row and, for a turn, one model.usage event per model call it made,
-        in one transaction (the events name the row: answers/<id>)."""
-
-        def write() -> int:
-            with self.engine.begin() as conn:
-                entry = audit.write(conn, caller, action, outcome, **detail)
-                record_usage(conn, usages, user_id=caller.user_id, answer_id=entry)
-            return entry
-
-        try:
-            return await asyncio.to_thread(write)
-        except Exception:  # an unwritable audit table must not hide the answer or the error
-            log.exception("could not write the audit record")
-            return None
 
     async def aclose(self) -> None:
         """Close the conversation store (once its pruning is done) and the database engines."""
