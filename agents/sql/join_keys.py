@@ -62,12 +62,30 @@ class _Keys:
         column is not a key."""
         return self.points.get(column) or (column if column in self.own else None)
 
-    def links(self, one: str, other: str) -> list[str]:
-        return [
+    def links(self, one: str, other: str) -> str:
+        """How `one` and `other` join by their keys: directly, else through one table that
+        both have a key to or from; "" when neither."""
+        direct = [
             f"{a}.{ac} = {b}.{bc}"
             for (a, ac), (b, bc) in self.points.items()
             if {a, b} == {one, other}
         ]
+        if direct:
+            return f"; {one} and {other} join on {' or '.join(direct)}"
+        ends = {name: self._neighbours(name) for name in (one, other)}
+        middles = sorted(ends[one].keys() & ends[other].keys() - {one, other})
+        if not middles:
+            return ""
+        ways = [f"{ends[one][m]} and {ends[other][m]}" for m in middles]
+        return f"; {one} and {other} meet through {' or through '.join(ways)}"
+
+    def _neighbours(self, table: str) -> dict[str, str]:
+        """Each table `table` has a key to or from -> the join condition."""
+        found = {}
+        for (a, ac), (b, bc) in self.points.items():
+            if table in (a, b) and a != b:
+                found.setdefault(b if a == table else a, f"{a}.{ac} = {b}.{bc}")
+        return found
 
 
 def misjoined(sql: str, catalog: Catalog, dialect: str = "sqlite") -> list[str]:
@@ -82,7 +100,9 @@ def misjoined(sql: str, catalog: Catalog, dialect: str = "sqlite") -> list[str]:
     ...     table("fills", "id", "order_id", "account_id",
     ...         fks=[("order_id", "orders", "id"), ("account_id", "accounts", "id")])])
     >>> print(*misjoined("SELECT * FROM positions p JOIN fills f ON p.id = f.order_id", c))
-    p.id = f.order_id pairs unrelated rows: fills.order_id refers to orders.id, not to positions.id
+    p.id = f.order_id pairs unrelated rows: fills.order_id refers to orders.id, not to \
+positions.id; fills and positions meet through fills.account_id = accounts.id and \
+positions.account_id = accounts.id
     >>> misjoined("SELECT * FROM positions p JOIN fills f ON f.account_id = p.account_id", c)
     []
     >>> misjoined("SELECT * FROM orders o JOIN fills f ON o.id = f.order_id", c)
@@ -113,7 +133,5 @@ def misjoined(sql: str, catalog: Catalog, dialect: str = "sqlite") -> list[str]:
                 f"{condition.sql(dialect)} pairs unrelated rows: {pointer[0]}.{pointer[1]} "
                 f"refers to {target[0]}.{target[1]}, not to {other[0]}.{other[1]}"
             )
-            if links := keys.links(pointer[0], other[0]):
-                problem += f"; {pointer[0]} and {other[0]} join on {' or '.join(links)}"
-            found.append(problem)
+            found.append(problem + keys.links(pointer[0], other[0]))
     return found

@@ -85,18 +85,24 @@ async def test_follow_up_after_restart_on_postgres(demo_settings):
         postgres.drop_database(name)
 
 
+def _recording(seen: list[str], sentence: str):
+    """A model that answers every SQL request with `FIRST_SQL`, noting the question it was
+    asked in `seen`, and says `sentence` when asked for anything else."""
+
+    def respond(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
+        if "response_format" not in kwargs:
+            return sentence
+        seen.append([str(m.content) for m in messages if m.type == "human"][-1])
+        return json.dumps({"sql": FIRST_SQL})
+
+    return respond
+
+
 async def test_a_follow_up_is_told_by_the_router_not_by_its_words(make_assistant):
     """A question the rules read on its own is asked alone, whatever words it starts with; a
     fragment the rules cannot read, in any language, is asked beside the turn before."""
     seen: list[str] = []
-
-    def record(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
-        if "response_format" not in kwargs:
-            return "Counted."
-        seen.append([str(m.content) for m in messages if m.type == "human"][-1])
-        return json.dumps({"sql": FIRST_SQL})
-
-    assistant, _ = make_assistant(record)
+    assistant, _ = make_assistant(_recording(seen, "Counted."))
     operator = assistant.caller(None)
     first = await assistant.ask(FIRST, operator)
     alone = await assistant.ask("And how many users are there?", operator, first.thread_id)
@@ -120,14 +126,7 @@ async def test_thanks_after_a_data_answer_is_small_talk_not_a_follow_up(make_ass
     """Thanks of several words, in any of the customers' languages, are read as small talk and
     answered as such: not asked as a follow-up of the data question before them."""
     asked_sql: list[str] = []
-
-    def record(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
-        if "response_format" not in kwargs:
-            return "You're welcome."
-        asked_sql.append([str(m.content) for m in messages if m.type == "human"][-1])
-        return json.dumps({"sql": FIRST_SQL})
-
-    assistant, _ = make_assistant(record)
+    assistant, _ = make_assistant(_recording(asked_sql, "You're welcome."))
     operator = assistant.caller(None)
     first = await assistant.ask(FIRST, operator)
     for thanks in ("great, thank you!", "super, danke!", "parfait, merci beaucoup"):
