@@ -122,7 +122,7 @@ class Assistant:
         domain = domain_services(settings, self.engine, documents=self.documents, index=index)
         self.market, self.trading = domain.market, domain.trading
         self.notifications, self.payment_services = domain.notifications, domain.payments
-        self.tool_services = domain.tools
+        self.tool_services = domain.tool_services
         self._graph = None
         self._checkpointer = None  # the conversation store, opened with the graph
         self._pruning: asyncio.Task | None = None

@@ -28,7 +28,7 @@ class Domain:
     trading: TradingService
     notifications: NotificationService
     payments: PaymentServices
-    tools: ToolServices
+    tool_services: ToolServices
 
 
 def domain_services(
@@ -52,7 +52,7 @@ def domain_services(
     market.on_triggered = trading.fill_triggered
     notifications = NotificationService.from_settings(settings, engine)
     payments = build_payment_services(settings, engine)
-    tools = ToolServices(
+    tool_services = ToolServices(
         engine=engine,
         settings=settings,
         documents=documents,
@@ -63,4 +63,4 @@ def domain_services(
         kyc=payments.kyc,
         notifications=notifications,
     )
-    return Domain(market, trading, notifications, payments, tools)
+    return Domain(market, trading, notifications, payments, tool_services)
