@@ -25,10 +25,10 @@ class FakeClock:
         return self.now
 
 
-def embedded_chat(settings: Settings, server: ScriptedModelServer):
-    """The chat model `LocalModel.start()` returns, built by LocalModel itself (its
-    OpenAI-compatible branch, which loads no weights) against the scripted server."""
-    local = LocalModel(
+def embedded_local(settings: Settings, server: ScriptedModelServer) -> LocalModel:
+    """The local model in its OpenAI-compatible branch, which loads no weights, pointed at the
+    scripted server."""
+    return LocalModel(
         settings.model_copy(
             update={
                 "llm_provider": LLMProvider.OPENAI_COMPATIBLE,
@@ -37,7 +37,11 @@ def embedded_chat(settings: Settings, server: ScriptedModelServer):
             }
         )
     )
-    return local.start()
+
+
+def embedded_chat(settings: Settings, server: ScriptedModelServer):
+    """The chat model `LocalModel.start()` returns, built by LocalModel itself."""
+    return embedded_local(settings, server).start()
 
 
 def chats(server: ScriptedModelServer, name: str) -> list[RecordedRequest]:

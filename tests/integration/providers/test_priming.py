@@ -6,24 +6,14 @@ import openai
 import pytest
 from langchain_core.messages import SystemMessage
 
-from services.llm.local import LocalModel
 from services.llm.scripted_server import Reply
-from services.settings import LLMProvider
-from tests.integration.providers.helpers import EMBEDDED_MODEL, TIMEOUT_S
+from tests.integration.providers.helpers import TIMEOUT_S, embedded_local
 
 
 async def test_priming_outlasts_the_request_timeout_that_bounds_questions(settings, server):
     """A cold schema prompt took longer to process than a question may wait on a slow day; a
     warm-up bounded like a question gave up and left nothing processed."""
-    local = LocalModel(
-        settings.model_copy(
-            update={
-                "llm_provider": LLMProvider.OPENAI_COMPATIBLE,
-                "llm_base_url": f"{server.url}/v1",
-                "llm_model_name": EMBEDDED_MODEL,
-            }
-        )
-    )
+    local = embedded_local(settings, server)
     chat = local.start()
     slow = 2 * TIMEOUT_S
     server.play(Reply("x", delay_s=slow), Reply("x", delay_s=slow))
