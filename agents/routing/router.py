@@ -115,6 +115,11 @@ class RequestPart(BaseModel):
         description="The read tool that computes what it asks (a tool figure of the semantic "
         "model); the action agent calls it rather than choose among every tool.",
     )
+    follows_sql: str | None = Field(
+        None,
+        description="A follow-up's earlier SQL, which the follow-up changes: an answer that "
+        "comes out as that query's result again has not changed it.",
+    )
 
 
 class RouteDecision(BaseModel):

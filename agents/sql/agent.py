@@ -298,8 +298,13 @@ class SqlAgent:
         instructions: str | None = None,
         *,
         llm: Runnable | None = None,
+        earlier_sql: str | None = None,
     ) -> SqlOutcome:
-        """`llm` overrides the agent's model for this question (the router's choice)."""
+        """`llm` overrides the agent's model for this question (the router's choice).
+        `earlier_sql` is the query of the turn a follow-up changes: an answer whose rows are
+        that query's rows again is doubted, since the follow-up asked for something else (the
+        embedded model, handed "same for bank transfers" or "now only limit orders", often
+        returned the earlier query as it was)."""
         llm = llm or self.llm
         shots = self.memory.search(question, self.examples) if self.memory else []
         shots = [s for s in shots if s.similarity >= MIN_EXAMPLE_SIMILARITY]
@@ -317,7 +322,8 @@ class SqlAgent:
             and (chosen := await self._metric_answer(llm, messages, caller))
         ):
             return chosen.model_copy(update={"tables": sorted(tables)})
-        first = await self._with_retries(llm, messages, caller)
+        earlier = await self._result_of(earlier_sql, caller) if earlier_sql else None
+        first = await self._with_retries(llm, messages, caller, earlier)
         if first.outcome is None:
             raise AssistantError(
                 first.code, f"I could not write a query that answers this: {first.problem}"
@@ -340,8 +346,18 @@ class SqlAgent:
         )
         raise OffSchema(subject)
 
+    async def _result_of(self, sql: str, caller: Caller) -> tuple | None:
+        """The result key of a query an earlier turn ran, run again for this caller; None
+        when it no longer runs."""
+        attempt = await self._executed(sql, caller, attempts=0)
+        return result_key(attempt.outcome.result) if attempt.outcome else None
+
     async def _with_retries(
-        self, llm: Runnable, messages: list[BaseMessage], caller: Caller
+        self,
+        llm: Runnable,
+        messages: list[BaseMessage],
+        caller: Caller,
+        earlier: tuple | None = None,
     ) -> _Attempt:
         """A retry asks the question again with every objection so far noted after it. Shown
         its own rejected draft in a conversation, the embedded model wrote it again (14 of the
@@ -368,7 +384,7 @@ class SqlAgent:
                 attempt = _Attempt(None, "the reply was not JSON with an sql field", "model_no_sql")
                 log.warning("attempt %d: model reply held no SQL: %.200r", number, text)
             else:
-                attempt = await self._try(draft, caller, attempts=number)
+                attempt = await self._try(draft, caller, attempts=number, earlier=earlier)
                 if attempt.outcome and not attempt.problem:
                     return attempt
                 doubted = doubted or (attempt if attempt.outcome else None)
@@ -420,11 +436,22 @@ class SqlAgent:
             raise
         return str(reply.content)
 
-    async def _try(self, draft: str, caller: Caller, attempts: int) -> _Attempt:
+    async def _try(
+        self, draft: str, caller: Caller, attempts: int, earlier: tuple | None = None
+    ) -> _Attempt:
+        """Run a draft (`_executed`); what speaks against the answer it gives becomes its
+        problem (`_doubts`). `earlier` is the result key of the query a follow-up changes."""
+        attempt = await self._executed(draft, caller, attempts)
+        if attempt.outcome and (
+            found := await self._doubts(attempt.ran, attempt.outcome, caller, earlier)
+        ):
+            attempt.problem, attempt.code = "; ".join(found), "sql_doubtful"
+        return attempt
+
+    async def _executed(self, draft: str, caller: Caller, attempts: int) -> _Attempt:
         """Run a draft with its quiet slips mended (`agents.sql.quiet_slips`); when the guard or
         the database refuses it, run its repair instead, if it has one (the refusal of the
-        draft itself is what goes back to the model). A value it compares a column with that
-        the column never holds becomes its problem (`agents.sql.value_checks`)."""
+        draft itself is what goes back to the model)."""
         sql = mended(draft, self.catalog, self.dialect)
         attempt = await self._run(draft, sql, caller, attempts)
         # repaired as base tables: `open_orders` is a row set, not a misspelt `orders`
@@ -436,15 +463,16 @@ class SqlAgent:
             if second.outcome:
                 log.info("repaired draft: %s -> %s", draft, repaired)
                 attempt = second
-        if attempt.outcome and (found := await self._doubts(attempt.ran, attempt.outcome, caller)):
-            attempt.problem, attempt.code = "; ".join(found), "sql_doubtful"
         return attempt
 
-    async def _doubts(self, sql: str, outcome: SqlOutcome, caller: Caller) -> list[str]:
+    async def _doubts(
+        self, sql: str, outcome: SqlOutcome, caller: Caller, earlier: tuple | None = None
+    ) -> list[str]:
         """Values the query looks for where they are not, and joins on keys that point at
         different rows (`agents.sql.join_keys`), judged on the tables the caller may read only:
         an objection naming another table would tell the model what the caller may not see.
-        The semantic model's names are expanded first, so their columns are known."""
+        The semantic model's names are expanded first, so their columns are known. A follow-up
+        whose result is `earlier`, the result of the query it changes, changed nothing."""
         visible = self.catalog.without(
             {t.name for t in self.catalog.tables} - self._allowed(caller)
         )
@@ -455,6 +483,8 @@ class SqlAgent:
             found += await asyncio.to_thread(
                 unheld_values, sql, visible, self.dialect, lambda *a: self._holds(caller, *a)
             )
+        if earlier is not None and result_key(outcome.result) == earlier:
+            found.append(prompts.UNCHANGED)
         return found
 
     def _expanded(self, sql: str) -> str:

@@ -64,7 +64,10 @@ class _Keys:
 
     def links(self, one: str, other: str) -> str:
         """How `one` and `other` join by their keys: directly, else through one table that
-        both have a key to or from; "" when neither."""
+        both have a key to or from; "" when neither, or when they are one table (its rows
+        meet through any key of theirs, which says nothing)."""
+        if one == other:
+            return ""
         direct = [
             f"{a}.{ac} = {b}.{bc}"
             for (a, ac), (b, bc) in self.points.items()
@@ -107,6 +110,8 @@ positions.account_id = accounts.id
     []
     >>> misjoined("SELECT * FROM orders o JOIN fills f ON o.id = f.order_id", c)
     []
+    >>> print(*misjoined("SELECT * FROM fills a JOIN fills b ON a.id = b.order_id", c))
+    a.id = b.order_id pairs unrelated rows: fills.order_id refers to orders.id, not to fills.id
     """
     tree = parse(sql, dialect)
     if tree is None:

@@ -51,4 +51,10 @@ BASELINE = """{schema}
 Write one SQLite query that answers this question: {question}
 Reply with the SQL only."""
 
+# A follow-up's answer that is the earlier question's result again
+UNCHANGED = (
+    "the result is the earlier query's result again, unchanged; change the earlier query as "
+    "the follow-up question asks"
+)
+
 OFF_SCHEMA = "The database holds nothing about {subject}."

@@ -32,6 +32,8 @@ guard like any other: repair never widens what a caller may read.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlglot import exp
 
 from agents.sql.tree import (
@@ -128,13 +130,25 @@ class _Schema:
     def has(self, table: str, column: str) -> bool:
         return column in self.columns.get(table, set())
 
-    def named_for(self, name: str, table: str) -> str | None:
+    def named_for(self, name: str, table: str, values: Collection[str] = ()) -> str | None:
         """The column of `table` that ends with the words of `name`, with or without a leading
         word of the table's own name (`transaction_price` of sbTransaction is `sbTxPrice`), or
         else the one whose comment says them (`stop_price` is `limit_price`, "Limit or stop
-        price")."""
-        if real := _near(name, self.column_names[table]):
+        price"), or else the one that lists every value of `values`, the text the query
+        compares `name` with (`provider = 'bank_transfer'` is `method`: the payment method
+        lists 'bank_transfer')."""
+        if real := _near(name, self.column_names[table]) or self._worded(name, table):
             return real
+        listing = [
+            c
+            for c in self.column_names[table]
+            if values and set(values) <= self.listed.get((table, c.lower()), set())
+        ]
+        return listing[0] if len(listing) == 1 else None
+
+    def _worded(self, name: str, table: str) -> str | None:
+        """The column `name` says with the table's own word spelled out, or whose comment
+        says the words of `name`."""
         words, own = name_words(name), {stem(w) for w in name_words(self.names[table])}
         # transaction_price of sbTransaction: the table's own word spelled out before the rest
         unprefixed = "_".join(words[1:]) if words and stem(words[0]) in own else ""
@@ -325,8 +339,10 @@ def _rename_columns(
     """Give a column its real name when no table of the SELECT has its name and its own table
     has exactly one column ending with the same words; failing that (or unqualified), when
     exactly one table of the SELECT has such a column, outside a join's key (`T2.high` on
-    sbTicker is `T1.sbDpHigh` of sbDailyPrice)."""
+    sbTicker is `T1.sbDpHigh` of sbDailyPrice). A name compared with text may be the one
+    column that lists that text (`Schema.named_for`)."""
     changed = False
+    compared = _compared(select, {c.name.lower() for c in own_columns(select)})
     for column in own_columns(select):
         name, qualifier = column.name.lower(), column.table.lower()
         if (qualifier and qualifier not in sources) or (not qualifier and name in outputs):
@@ -340,7 +356,7 @@ def _rename_columns(
             homes = {
                 (alias, real)
                 for alias in aliases
-                for real in [schema.named_for(name, sources[alias])]
+                for real in [schema.named_for(name, sources[alias], compared.get(name, ()))]
                 if real
             }
             if len(homes) == 1:

@@ -121,7 +121,11 @@ class ChatNodes:
                 "sensitivity": sensitivity,
                 "provider": choice.provider,
                 "fallback": choice.fallback,
-                "parts": [part.model_copy(update={"text": in_context(state.question, last)})],
+                "parts": [
+                    part.model_copy(
+                        update={"text": in_context(state.question, last), "follows_sql": last.sql}
+                    )
+                ],
                 "reasons": [
                     *earlier.reasons,
                     "a follow-up: no request of its own, so read beside the turn before",
@@ -170,7 +174,10 @@ class ChatNodes:
             caller = runtime.context.caller
             try:
                 outcome = await self.agents.sql.answer(
-                    part.text, caller, llm=self._model(state, ModelTask.SQL)
+                    part.text,
+                    caller,
+                    llm=self._model(state, ModelTask.SQL),
+                    earlier_sql=part.follows_sql,
                 )
             except OffSchema as declined:
                 return await self._from_documents(state, part, caller, declined)

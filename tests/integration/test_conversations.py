@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import BaseMessage
 
+from agents.sql.prompts import UNCHANGED
 from graphs.assistant import Assistant
 from services.llm.scripted import ScriptedChatModel
 from tests.integration import postgres
@@ -114,12 +115,36 @@ async def test_a_follow_up_is_told_by_the_router_not_by_its_words(make_assistant
     assert "Follow-up question: und nur die ausgeführten?" in seen[2]
     # what the embeddings guess of a fragment (an action: "Deposit 1000 USD by bank
     # transfer") is no reading of it; it continues the fragment before, as a data question
+    seen.clear()
     again = await assistant.ask("same for bank transfers", operator, first.thread_id)
     assert FOLLOW_UP_REASON in again.routing["reasons"] and again.route == "sql"
-    assert "Earlier question: und nur die ausgeführten?" in seen[3]
-    assert "Follow-up question: same for bank transfers" in seen[3]
+    assert "Earlier question: und nur die ausgeführten?" in seen[0]
+    assert "Follow-up question: same for bank transfers" in seen[0]
     # two fragments on, the words alone read as public: the conversation stays as sensitive
     assert again.routing["sensitivity"] == first.routing["sensitivity"] == "confidential"
+
+
+async def test_a_follow_up_answered_with_the_earlier_result_is_asked_again(make_assistant):
+    """The earlier query's rows again mean the follow-up changed nothing: the model is told
+    so, and the query it writes then stands."""
+    seen: list[str] = []
+
+    def respond(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
+        if "response_format" not in kwargs:
+            return "Counted."
+        seen.append([str(m.content) for m in messages if m.type == "human"][-1])
+        changed = UNCHANGED in seen[-1]
+        return json.dumps({"sql": FOLLOW_UP_SQL if changed else FIRST_SQL})
+
+    assistant, _ = make_assistant(respond)
+    operator = assistant.caller(None)
+    first = await assistant.ask(FIRST, operator)
+    follow = await assistant.ask(FOLLOW_UP, operator, first.thread_id)
+    assert "status = 'filled'" in follow.sql and FOLLOW_UP_REASON in follow.routing["reasons"]
+    assert len(seen) == 3 and f"Follow-up question: {FOLLOW_UP}" in seen[2]
+    # a question of its own is not held against the turn before it
+    alone = await assistant.ask(FIRST, operator, first.thread_id)
+    assert alone.sql.startswith(FIRST_SQL) and len(seen) == 4
 
 
 async def test_thanks_after_a_data_answer_is_small_talk_not_a_follow_up(make_assistant):

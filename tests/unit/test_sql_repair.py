@@ -334,6 +334,20 @@ def test_a_column_named_by_the_words_of_one_columns_comment_is_that_column(demo_
         assert repair(vague, demo_catalog) is None, vague
 
 
+def test_a_column_compared_with_a_value_is_the_one_column_listing_it(demo_catalog):
+    """Payments have no provider: the one column of payments that lists 'bank_transfer' is
+    the method. A value no column lists, or the name alone, decides nothing."""
+    draft = "SELECT SUM(amount) FROM payments WHERE provider IN ('bank_transfer', 'card')"
+    assert repair(draft, demo_catalog) == (
+        "SELECT SUM(amount) FROM payments WHERE method IN ('bank_transfer', 'card')"
+    )
+    for vague in (
+        "SELECT SUM(amount) FROM payments WHERE provider = 'paypal'",
+        "SELECT provider, SUM(amount) FROM payments GROUP BY provider",
+    ):
+        assert repair(vague, demo_catalog) is None, vague
+
+
 def test_a_table_named_for_a_value_is_the_rows_holding_it(demo_catalog, demo_engine):
     """Payments are deposits or withdrawals; transactions list 'withdrawal' among their types, so
     "withdrawals" are payments. "pendings" could be KYC checks, notifications or payments."""

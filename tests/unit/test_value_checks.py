@@ -141,3 +141,20 @@ async def test_a_misjoined_answer_is_asked_again_with_the_keys_named(demo_sql_ag
     assert outcome.draft == right
     retry = str(model.calls[1]["messages"][-1].content)
     assert "p.id = t.order_id pairs unrelated rows" in retry
+
+
+async def test_a_follow_up_giving_the_earlier_rows_again_is_asked_again(demo_sql_agent):
+    """The earlier query is run as it ran then, repaired (`orderz` is `orders`): the
+    first draft's rows are its rows, so the follow-up changed nothing."""
+    earlier = "SELECT COUNT(*) FROM orderz WHERE status = 'filled'"
+    same = "SELECT COUNT(*) AS filled FROM orders WHERE status = 'filled'"
+    changed = "SELECT COUNT(*) FROM orders WHERE status = 'filled' AND order_type = 'limit'"
+    model = _scripted(same, changed)
+    agent = demo_sql_agent(model, max_retries=2)
+    outcome = await agent.answer("only limit ones", Caller(role=Role.ADMIN), earlier_sql=earlier)
+    assert outcome.draft == changed and len(model.calls) == 2
+    assert "the earlier query's result again" in str(model.calls[1]["messages"][-1].content)
+    alone = await demo_sql_agent(_scripted(same), max_retries=2).answer(
+        "how many filled orders?", Caller(role=Role.ADMIN)
+    )
+    assert alone.draft == same
