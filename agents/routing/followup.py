@@ -32,6 +32,12 @@ class Turn(BaseModel):
         "recorded): a follow-up is at least as sensitive, and its own words may be a fragment "
         "that reads as public.",
     )
+    decision: RouteDecision | None = Field(
+        None,
+        description="How the turn was routed (a follow-up: as the turn it continued). A "
+        "follow-up continues it as it was, without routing the earlier words again; None in "
+        "turns kept before it was recorded and in a history sent from outside.",
+    )
 
 
 def continues(own: RouteDecision, earlier: Turn) -> bool:

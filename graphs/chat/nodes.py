@@ -103,9 +103,9 @@ class ChatNodes:
         if not (state.history and continues(decision, state.history[-1])):
             return decision
         last = state.history[-1]
-        earlier = router.route(last.question, caller)
         # the turn before may be a follow-up itself, its words a fragment: what it was
         # answered as, and judged, is what this one continues
+        earlier = last.decision or router.route(last.question, caller)
         kind = QueryType(last.route)
         sensitivity = stricter(
             stricter(earlier.sensitivity, decision.sensitivity),
@@ -126,11 +126,16 @@ class ChatNodes:
                         update={"text": in_context(state.question, last), "follows_sql": last.sql}
                     )
                 ],
-                "reasons": [
-                    *earlier.reasons,
-                    "a follow-up: no request of its own, so read beside the turn before",
-                    f"provider {choice.provider}: {choice.rule}",
-                ],
+                # once each: a follow-up of a follow-up continues reasons that hold these
+                "reasons": list(
+                    dict.fromkeys(
+                        [
+                            *earlier.reasons,
+                            "a follow-up: no request of its own, so read beside the turn before",
+                            f"provider {choice.provider}: {choice.rule}",
+                        ]
+                    )
+                ),
             }
         )
 
@@ -312,6 +317,7 @@ class ChatNodes:
             answer=text,
             sql=sql,
             sensitivity=decision.sensitivity if decision else None,
+            decision=decision,
         )
         return {"answer": text, "history": [*state.history, turn][-MAX_HISTORY:]}
 

@@ -72,7 +72,7 @@ def read_state(values: dict[str, Any]) -> dict[str, Any]:
     class here, as the graph reads its own state.
 
     >>> read_state({"history": [{"question": "q", "route": "sql", "answer": "a"}]})["history"]
-    [Turn(question='q', route='sql', answer='a', sql=None, sensitivity=None)]
+    [Turn(question='q', route='sql', answer='a', sql=None, sensitivity=None, decision=None)]
     """
     return {
         name: _FIELDS[name].validate_python(value) if name in _FIELDS else value

@@ -147,6 +147,28 @@ async def test_a_follow_up_answered_with_the_earlier_result_is_asked_again(make_
     assert alone.sql.startswith(FIRST_SQL) and len(seen) == 4
 
 
+async def test_a_follow_up_continues_the_turn_as_it_was_routed(make_assistant):
+    """A turn keeps how it was routed: a follow-up, and a follow-up of that, continue it
+    without routing the earlier words again, and give each reason once."""
+    assistant, _ = make_assistant(_recording([], "Counted."))
+    routed: list[str] = []
+    route = assistant.router.route
+
+    def recorded(question: str, *args: Any, **kwargs: Any):
+        routed.append(question)
+        return route(question, *args, **kwargs)
+
+    assistant.router.route = recorded
+    operator = assistant.caller(None)
+    first = await assistant.ask(FIRST, operator)
+    await assistant.ask("und nur die ausgeführten?", operator, first.thread_id)
+    again = await assistant.ask("same for bank transfers", operator, first.thread_id)
+    assert routed == [FIRST, "und nur die ausgeführten?", "same for bank transfers"]
+    assert again.routing["reasons"].count(FOLLOW_UP_REASON) == 1
+    assert again.routing["complexity"] == first.routing["complexity"]
+    assert again.routing["parts"][0]["tables"] == first.routing["parts"][0]["tables"]
+
+
 async def test_thanks_after_a_data_answer_is_small_talk_not_a_follow_up(make_assistant):
     """Thanks of several words, in any of the customers' languages, are read as small talk and
     answered as such: not asked as a follow-up of the data question before them."""
