@@ -139,10 +139,12 @@ class _Schema:
         lists 'bank_transfer')."""
         if real := _near(name, self.column_names[table]) or self._worded(name, table):
             return real
+        if not values:
+            return None
         listing = [
             c
             for c in self.column_names[table]
-            if values and set(values) <= self.listed.get((table, c.lower()), set())
+            if set(values) <= self.listed.get((table, c.lower()), set())
         ]
         return listing[0] if len(listing) == 1 else None
 

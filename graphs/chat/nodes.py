@@ -115,6 +115,11 @@ class ChatNodes:
         # labels merged: the provider is chosen again, so a confidential follow-up to a public
         # question stays local
         choice = router.policy.choose([kind], sensitivity, earlier.complexity, caller.role)
+        reasons = [
+            *earlier.reasons,
+            "a follow-up: no request of its own, so read beside the turn before",
+            f"provider {choice.provider}: {choice.rule}",
+        ]
         return earlier.model_copy(
             update={
                 "query_type": kind,
@@ -127,15 +132,7 @@ class ChatNodes:
                     )
                 ],
                 # once each: a follow-up of a follow-up continues reasons that hold these
-                "reasons": list(
-                    dict.fromkeys(
-                        [
-                            *earlier.reasons,
-                            "a follow-up: no request of its own, so read beside the turn before",
-                            f"provider {choice.provider}: {choice.rule}",
-                        ]
-                    )
-                ),
+                "reasons": list(dict.fromkeys(reasons)),
             }
         )
 
