@@ -20,10 +20,6 @@ log = logging.getLogger(__name__)
 
 
 KEPT_PROMPTS = 6  # each saved prompt is tens of MB; older ones go
-# Processing a 4,700-token schema prompt cold took 61 to 77 s on two cores and over 120 s (the
-# request timeout) on a slower day: the fresh clone's first warm-up timed out and left nothing
-# processed. Priming is done once, off the request path, so it gets its own, longer bound.
-PRIME_TIMEOUT_S = 900.0
 
 
 def _prune(folder: Path, keep: int) -> None:
@@ -77,7 +73,7 @@ class LocalModel:
         """Have `slot` hold these messages processed. The embedded model keeps processed
         prompts on disk, so a prompt seen by an earlier process (the schema part of the SQL
         prompt, typically) is restored in a second instead of processed for tens."""
-        pinned = self._llm.bind(max_tokens=1, extra_body={"id_slot": slot}, timeout=PRIME_TIMEOUT_S)
+        pinned = self._llm.bind(max_tokens=1, extra_body={"id_slot": slot})
         if self._server is None:
             await pinned.ainvoke(messages)
             return
