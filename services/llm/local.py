@@ -69,11 +69,19 @@ class LocalModel:
         )
         return self._llm
 
-    async def prime(self, messages: list[BaseMessage], slot: int) -> None:
+    async def prime(
+        self, messages: list[BaseMessage], slot: int, *, timeout_s: float | None = None
+    ) -> None:
         """Have `slot` hold these messages processed. The embedded model keeps processed
         prompts on disk, so a prompt seen by an earlier process (the schema part of the SQL
-        prompt, typically) is restored in a second instead of processed for tens."""
-        pinned = self._llm.bind(max_tokens=1, extra_body={"id_slot": slot})
+        prompt, typically) is restored in a second instead of processed for tens.
+
+        `timeout_s` replaces the request bound for this one call. The server's warm-up keeps
+        the usual bound, so a first question never queues behind minutes of cold prompts; an
+        evaluation gives a longer one, since a cold prompt it gave up on would be paid for
+        again by its first questions, inside their timings."""
+        bound = {} if timeout_s is None else {"timeout": timeout_s}
+        pinned = self._llm.bind(max_tokens=1, extra_body={"id_slot": slot}, **bound)
         if self._server is None:
             await pinned.ainvoke(messages)
             return

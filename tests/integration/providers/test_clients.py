@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import openai
+import pytest
+from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 
 from services.llm.privacy import ProviderKind, Sensitivity
@@ -14,8 +17,10 @@ from tests.integration.providers.helpers import (
     GENERAL_MODEL,
     KEY,
     SQL_MODEL,
+    TIMEOUT_S,
     chats,
     collect,
+    embedded_local,
 )
 
 # -- chat and streaming through each real client ----------------------------------------------
@@ -104,3 +109,15 @@ async def test_tools_are_bound_through_the_wrapper(provider, server):
     await chat.ainvoke("where is order 7?")
     [sent] = chats(server, "openrouter")
     assert sent.body["tools"][0]["function"]["name"] == "LookupOrder"
+
+
+async def test_priming_a_slot_can_take_a_longer_bound_than_a_request(settings, server):
+    local = embedded_local(settings, server)
+    local.start()
+    prompt = [HumanMessage("the schema, processed once")]
+    server.play(Reply("x", delay_s=2 * TIMEOUT_S), Reply("x", delay_s=2 * TIMEOUT_S))
+    with pytest.raises(openai.APITimeoutError):
+        await local.prime(prompt, slot=1)
+    await local.prime(prompt, slot=1, timeout_s=5 * TIMEOUT_S)
+    sent = chats(server, "embedded")
+    assert [(r.body["id_slot"], r.body["max_completion_tokens"]) for r in sent] == [(1, 1), (1, 1)]
