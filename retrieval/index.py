@@ -389,6 +389,8 @@ class DocumentIndex:
         snapshot = _Snapshot(entries)  # built first: the store below is swapped a moment apart
         self._store_in_step = False
         try:
+            if meta.get("model") != MODEL_ID:  # same dimension, another space: never mix them
+                raise ValueError(f"embedded with {meta.get('model')}, not {MODEL_ID}")
             self.store.load(folder)
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             log.warning(

@@ -17,7 +17,8 @@ from typing import Protocol
 
 import numpy as np
 
-MODEL_ID = "all-MiniLM-L6-v2"
+from retrieval.embeddings import MODEL_ID
+
 _LOOKUP_BATCH = 500  # SQLite's parameter limit is far above; this keeps statements small
 
 
