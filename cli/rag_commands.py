@@ -237,7 +237,7 @@ def bench_retrieval(
     ingest: Annotated[bool, typer.Option(help="Measure ingestion pages/s (PDF, DOCX).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Embedding throughput beside the raw e5 engine, hybrid query p50 (query
+    """Embedding throughput beside raw sentence-transformers, hybrid query p50 (query
     embedding included) per size, HNSW recall@10; exit 1 when a target is missed."""
     from cli.main import _settings
     from evals.bench_retrieval import run

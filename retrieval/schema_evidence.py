@@ -38,7 +38,7 @@ from retrieval.schema_linking import describe, mentioned_tables
 from services.catalog import Catalog, TableInfo
 from services.semantic.model import SemanticModel
 
-NEAR_BEST = 0.01  # all-MiniLM-L6-v2's 0.05 on e5's scale, about a fifth as wide
+NEAR_BEST = 0.05
 """An entry this close to the best one names a table too (a question often spans two)."""
 MAX_TABLES = 4
 SUBJECT_WORDS = 4

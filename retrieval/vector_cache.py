@@ -17,8 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from retrieval.embeddings import MODEL_ID
-
+MODEL_ID = "all-MiniLM-L6-v2"
 _LOOKUP_BATCH = 500  # SQLite's parameter limit is far above; this keeps statements small
 
 

@@ -107,27 +107,26 @@ class Fallback(BaseModel):
 
 class EvidenceThresholds(BaseModel):
     """How strong the evidence of what the platform holds must be (`agents.routing.evidence`):
-    cosine similarities (multilingual-e5-small, where unrelated texts still score about 0.75),
-    from -1 to 1."""
+    cosine similarities (all-MiniLM-L6-v2), from -1 to 1."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     documents: float = Field(
-        0.84,
+        0.4,
         ge=-1.0,
         le=1.0,
         description="The best passage the caller may read is at least this similar: the "
         "documents speak of it.",
     )
     database: float = Field(
-        0.82,
+        0.33,
         ge=-1.0,
         le=1.0,
         description="The best table, column or semantic-model entry is at least this similar: "
         "the database holds it. Below it the SQL agent declines.",
     )
     margin: float = Field(
-        0.03,
+        0.15,
         ge=0.0,
         le=2.0,
         description="A part worded as a data question goes to the documents when they speak "

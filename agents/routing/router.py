@@ -44,8 +44,8 @@ database does not hold is answered from the documents that speak of it:
 >>> class Custody:
 ...     def gather(self, text, caller):
 ...         policy = EvidenceDocument(document_id=9, title="Custody policy",
-...                                   visibility="public", similarity=0.9)
-...         return Evidence(documents=[policy], schema_match=SchemaMatch(score=0.78))
+...                                   visibility="public", similarity=0.71)
+...         return Evidence(documents=[policy], schema_match=SchemaMatch(score=0.3))
 >>> question = "How many client assets are in cold storage?"
 >>> router.route(question, Caller(role="support")).query_type
 <QueryType.SQL: 'sql'>

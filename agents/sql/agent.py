@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 
 MAX_SQL_TOKENS = 400  # a query longer than this is a model that lost its way
 # An example costs ~2 s of prompt processing on two cores: show only ones that resemble the question
-MIN_EXAMPLE_SIMILARITY = 0.885  # all-MiniLM-L6-v2's 0.55, by quantile (evals/JOURNAL.md)
+MIN_EXAMPLE_SIMILARITY = 0.55
 # At temperature 0 the embedded model answers an objection with the very draft it objected to
 RETRY_TEMPERATURE = 0.5
 CUT_OFF = f"the reply ran past {MAX_SQL_TOKENS} tokens; write a shorter query"

@@ -3,6 +3,7 @@ and HNSW, Qdrant local mode, persistence and crash-safe saves, access control, r
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from evals.rag_golden import DEMO_DOCS, load_rag_golden
 from retrieval.chunks import Chunk, ChunkIndex, DocumentAccess, Visibility
 from retrieval.embeddings import Embedder
 from retrieval.faiss_store import FaissStore
-from retrieval.index import DocumentIndex, SearchFilters
+from retrieval.index import DocumentIndex, SearchFilters, passage_text
 from retrieval.index_files import CURRENT, current_generation
 from retrieval.qdrant_store import QdrantStore
 from retrieval.rerank import CrossEncoderReranker
@@ -182,6 +183,34 @@ def test_a_broken_vector_file_is_rebuilt_from_the_saved_chunks(
     reopened = DocumentIndex(FaissStore(DIM), embedder, root=root, vector_cache=cache)
     assert len(reopened.store.row_ids()) == 36
     assert section_of(reopened.search("What is a stop order?", CUSTOMER)) == "Order types"
+
+
+def test_vectors_saved_under_another_embedding_model_are_made_again(
+    embedder, documents, cache_path, tmp_path
+):
+    """Another model's vectors have the same shape and would load without a word, then match
+    nothing they should: a generation that names another model is re-embedded from its chunks."""
+    root = tmp_path / "faiss"
+    cache = VectorCache(cache_path, DIM)
+    fill(DocumentIndex(FaissStore(DIM), embedder, root=root, vector_cache=cache), documents)
+    generation = current_generation(root)
+    foreign = FaissStore(DIM)
+    foreign.load(generation)
+    rows = np.array(sorted(foreign.row_ids()), dtype=np.int64)
+    noise = np.random.default_rng(0).normal(size=(len(rows), DIM)).astype(np.float32)
+    foreign.reset(rows, noise / np.linalg.norm(noise, axis=1, keepdims=True))
+    foreign.save(generation)
+    meta = json.loads((generation / "index.json").read_text())
+    (generation / "index.json").write_text(json.dumps({**meta, "model": "another-model"}))
+
+    reopened = DocumentIndex(FaissStore(DIM), embedder, root=root, vector_cache=cache)
+    chunks = {c.id: c for c in reopened.chunks()}
+    hit = reopened.search("What is a stop order?", CUSTOMER)[0]
+    expected = embedder.embed([passage_text(chunks[hit.chunk.id])])[0]
+    assert len(reopened.store.row_ids()) == 36
+    assert hit.similarity == pytest.approx(
+        float(expected @ embedder.embed(["What is a stop order?"])[0]), abs=1e-4
+    )
 
 
 def test_a_save_that_dies_half_way_leaves_the_last_good_generation(

@@ -64,7 +64,7 @@ SECRET = chunk("3:1:0", "AML Policy", "AML > Records", "Kept 5 years.", access=D
 class FixedIndex:
     """Returns the same hits for every question (leaking, when told to)."""
 
-    def __init__(self, hits: list[Chunk], similarity: float = 0.9):
+    def __init__(self, hits: list[Chunk], similarity: float = 0.6):
         self.hits = hits
         self.similarity = similarity
 

@@ -45,9 +45,6 @@ def router() -> Router:
     return Router(load_routing_policy(), symbols=SYMBOLS)
 
 
-CLOSE, UNRELATED = 0.9, 0.78  # cosines on multilingual-e5-small's compressed scale
-
-
 class FakeEvidence:
     """What a small platform holds: documents keyed by a word of their passages (each
     searched as the caller, as the index does) and tables keyed by a word of the schema."""
@@ -61,12 +58,12 @@ class FakeEvidence:
         self.asked.append(text)
         lowered = text.lower()
         found = [
-            EvidenceDocument(document_id=n, title=title, visibility=visibility, similarity=CLOSE)
+            EvidenceDocument(document_id=n, title=title, visibility=visibility, similarity=0.7)
             for n, (word, (title, visibility)) in enumerate(self.documents.items())
             if word in lowered and _access(visibility).allows(caller)
         ]
         tables = [t for word, t in self.tables.items() if word in lowered]
-        schema = SchemaMatch(score=CLOSE if tables else UNRELATED, tables=tables, nearest="x")
+        schema = SchemaMatch(score=0.7 if tables else 0.2, tables=tables, nearest="x")
         return Evidence(documents=found, schema_match=schema)
 
 
@@ -347,10 +344,10 @@ def test_requests_to_act_and_small_talk_keep_their_path_without_a_search():
 
 
 def test_the_evidence_thresholds_live_in_the_policy(tmp_path):
-    policy = _load(tmp_path, "evidence: {documents: 0.95, database: 0.7}\n")
+    policy = _load(tmp_path, "evidence: {documents: 0.8, database: 0.1}\n")
     router = Router(policy, evidence=FakeEvidence({"storage": ("Custody", Visibility.PUBLIC)}, {}))
     decision = route(router, "How many client coins are in cold storage?", SUPPORT)
-    assert decision.query_type is QueryType.SQL  # 0.78 clears a database bar of 0.7
+    assert decision.query_type is QueryType.SQL  # 0.2 clears a database bar of 0.1
     with pytest.raises(RoutingPolicyError, match="evidence.documents"):
         _load(tmp_path, "evidence: {documents: 2}\n")
 
