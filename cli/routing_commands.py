@@ -112,6 +112,7 @@ def _platform_evidence(embedder):  # noqa: ANN001, ANN202 - Embedder -> RoutingE
     from agents.routing.evidence import RoutingEvidence
     from cli.main import _settings
     from graphs.build import INTERNAL_TABLES
+    from retrieval.embeddings import MultilingualEmbedder
     from retrieval.factory import open_document_index
     from retrieval.schema_evidence import SchemaEvidence
     from services.catalog import catalog_from_metadata
@@ -122,7 +123,8 @@ def _platform_evidence(embedder):  # noqa: ANN001, ANN202 - Embedder -> RoutingE
     catalog = catalog_from_metadata(Base.metadata).without(INTERNAL_TABLES)
     semantic = load_semantic_model(settings.semantic_model_file)
     index = open_document_index(settings, embedder)
-    return RoutingEvidence(index, SchemaEvidence(embedder, catalog, semantic))
+    schema = SchemaEvidence(embedder, catalog, semantic, multilingual=MultilingualEmbedder())
+    return RoutingEvidence(index, schema)
 
 
 def route(

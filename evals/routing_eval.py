@@ -41,6 +41,7 @@ from evals.doc_chunks import DEMO_SOURCES, read_documents
 from evals.golden import read_golden_lines
 from evals.rag_index import eval_index
 from graphs.build import INTERNAL_TABLES
+from retrieval.embeddings import MultilingualEmbedder
 from retrieval.schema_evidence import SchemaEvidence
 from retrieval.vector_cache import TextEmbedder
 from services.catalog import catalog_from_metadata
@@ -101,7 +102,8 @@ def demo_evidence(embedder: TextEmbedder, settings: Settings) -> Iterator[Routin
     catalog = catalog_from_metadata(Base.metadata).without(INTERNAL_TABLES)
     semantic = load_semantic_model(settings.semantic_model_file)
     with eval_index(read_documents(DEMO_SOURCES), settings, embedder) as index:
-        yield RoutingEvidence(index, SchemaEvidence(embedder, catalog, semantic))
+        schema = SchemaEvidence(embedder, catalog, semantic, multilingual=MultilingualEmbedder())
+        yield RoutingEvidence(index, schema)
 
 
 class RoutingGoldenError(ValueError):

@@ -170,6 +170,7 @@ class Assistant:
                 tools=self.tools,
                 dialect=self.dialect,
                 min_database=self.routing_policy.evidence.database,
+                min_any_language=self.routing_policy.evidence.database_any_language,
                 examples=self.feedback.load,
                 remember=self._remember,
             )

@@ -28,7 +28,7 @@ from graphs.chat.graph import build_chat_graph
 from graphs.chat.nodes import ChatAgents
 from graphs.chat.state import stored_types
 from graphs.checkpointer import open_checkpointer
-from retrieval.embeddings import Embedder
+from retrieval.embeddings import Embedder, MultilingualEmbedder
 from retrieval.index import DocumentIndex
 from retrieval.schema_evidence import SchemaEvidence
 from retrieval.schema_linking import SchemaLinker
@@ -108,6 +108,7 @@ def sql_agent(
     tools: ToolRegistry,
     dialect: str,
     min_database: float,
+    min_any_language: float,
     examples: Callable[[], list[tuple[str, str]]],
     remember: Callable[[SqlMemory], None],
 ) -> SqlAgent:
@@ -140,8 +141,11 @@ def sql_agent(
         linker=SchemaLinker(embedder, catalog)
         if embedder is not None and settings.sql_schema_linking
         else None,
-        subjects=SchemaEvidence(embedder, catalog, semantic) if embedder is not None else None,
+        subjects=SchemaEvidence(embedder, catalog, semantic, multilingual=MultilingualEmbedder())
+        if embedder is not None
+        else None,
         min_database=min_database,
+        min_any_language=min_any_language,
         memory=memory,
         samples=settings.sql_samples,
         examples=settings.sql_examples,

@@ -60,6 +60,23 @@ class SchemaMatch(BaseModel):
         description="The read tool that computes what the best entry names, when it is one of "
         "the semantic model's tool figures: no single query answers it.",
     )
+    any_language: float | None = Field(
+        None,
+        description="Best cosine similarity with any entry in the multilingual model, when one "
+        "is loaded: a question in another language scores there as its English wording would.",
+    )
+
+    def holds(self, bar: float, any_language_bar: float) -> bool:
+        """Whether the database holds what the question names: the English model's score
+        reaches `bar`, or the multilingual model's reaches `any_language_bar`.
+
+        >>> german = SchemaMatch(score=0.12, any_language=0.88)
+        >>> german.holds(0.33, 0.85), SchemaMatch(score=0.12).holds(0.33, 0.85)
+        (True, False)
+        """
+        if self.score >= bar:
+            return True
+        return self.any_language is not None and self.any_language >= any_language_bar
 
 
 @dataclass(frozen=True)
@@ -124,25 +141,42 @@ def schema_entries(catalog: Catalog, semantic: SemanticModel | None = None) -> l
 
 
 class SchemaEvidence:
-    """Scores questions against the schema's entries; the entries are embedded on first use."""
+    """Scores questions against the schema's entries; the entries are embedded on first use.
+    With a `multilingual` embedder each question is also scored in its space (`any_language`);
+    the tables, the nearest entry and the tool stay the English model's."""
 
     def __init__(
-        self, embedder: TextEmbedder, catalog: Catalog, semantic: SemanticModel | None = None
+        self,
+        embedder: TextEmbedder,
+        catalog: Catalog,
+        semantic: SemanticModel | None = None,
+        *,
+        multilingual: TextEmbedder | None = None,
     ):
         self.embedder = embedder
+        self.multilingual = multilingual
         self.catalog = catalog
         self.entries = schema_entries(catalog, semantic)
-        self._vectors: np.ndarray | None = None
+        self._vectors: dict[int, np.ndarray] = {}
         self._lock = threading.Lock()
+
+    def _entry_vectors(self, embedder: TextEmbedder) -> np.ndarray:
+        with self._lock:
+            if id(embedder) not in self._vectors:
+                self._vectors[id(embedder)] = np.asarray(
+                    embedder.embed([e.text for e in self.entries]), dtype=np.float32
+                )
+            return self._vectors[id(embedder)]
 
     @property
     def vectors(self) -> np.ndarray:
-        with self._lock:
-            if self._vectors is None:
-                self._vectors = np.asarray(
-                    self.embedder.embed([e.text for e in self.entries]), dtype=np.float32
-                )
-            return self._vectors
+        return self._entry_vectors(self.embedder)
+
+    def _any_language(self, question: str) -> float | None:
+        if self.multilingual is None:
+            return None
+        vector = np.asarray(self.multilingual.embed([question])[0], np.float32)
+        return round(float(np.max(self._entry_vectors(self.multilingual) @ vector)), 4)
 
     def match(self, question: str) -> SchemaMatch:
         if not self.entries or not question.strip():
@@ -160,7 +194,11 @@ class SchemaEvidence:
         tables += sorted(mentioned_tables(self.catalog, question) - set(tables))
         nearest = self.entries[int(order[0])]
         return SchemaMatch(
-            score=round(best, 4), tables=tables, nearest=nearest.text, tool=nearest.tool
+            score=round(best, 4),
+            tables=tables,
+            nearest=nearest.text,
+            tool=nearest.tool,
+            any_language=self._any_language(question),
         )
 
     def subject(self, question: str) -> str:

@@ -123,7 +123,16 @@ class EvidenceThresholds(BaseModel):
         ge=-1.0,
         le=1.0,
         description="The best table, column or semantic-model entry is at least this similar: "
-        "the database holds it. Below it the SQL agent declines.",
+        "the database holds it. Below it (and below `database_any_language`) the SQL agent "
+        "declines.",
+    )
+    database_any_language: float = Field(
+        0.84,
+        ge=-1.0,
+        le=1.0,
+        description="The same in the multilingual model (multilingual-e5-small, whose unrelated "
+        "texts still score about 0.78): a question in any language whose best entry reaches "
+        "this is held by the database too.",
     )
     margin: float = Field(
         0.15,

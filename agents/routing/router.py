@@ -240,7 +240,9 @@ class Router:
                 f"({leading[0].similarity:.2f}) better than the database "
                 f"({database:.2f}, nearest {nearest})"
             )
-        elif database < thresholds.database and not evidence.documents_above(thresholds.documents):
+        elif not evidence.schema_match.holds(
+            thresholds.database, thresholds.database_any_language
+        ) and not evidence.documents_above(thresholds.documents):
             kind = QueryType.GENERAL
             reason = (
                 f"general: worded as a data question, but the database holds nothing close "

@@ -208,6 +208,7 @@ class SqlAgent:
         metrics: MetricPath | None = None,
         subjects: SchemaEvidence | None = None,
         min_database: float = 0.5,
+        min_any_language: float = 1.0,
     ):
         """Up to `max_prompt_tables` tables the whole schema goes into the prompt, identical
         for every question so llama.cpp reuses its processed prefix (a fresh 2,000-token schema
@@ -217,7 +218,8 @@ class SqlAgent:
         finds its instructions that apply to a question; `metrics` sends the aggregate
         questions its measures fit the structured way first (`agents.sql.semantic.metric_path`).
         `subjects` measures whether the database holds a question's subject at all; below
-        `min_database` (the routing policy's `evidence.database`) the agent declines."""
+        `min_database` and `min_any_language` (the routing policy's `evidence.database` and
+        `evidence.database_any_language`) the agent declines."""
         self.llm = llm
         self.catalog = catalog
         self.policy = policy
@@ -236,6 +238,7 @@ class SqlAgent:
         self.metrics = metrics
         self.subjects = subjects
         self.min_database = min_database
+        self.min_any_language = min_any_language
 
     # -- prompt ----------------------------------------------------------------------------
     def _allowed(self, caller: Caller) -> set[str]:
@@ -338,7 +341,7 @@ class SqlAgent:
         if self.subjects is None:
             return
         match = await asyncio.to_thread(self.subjects.match, question)
-        if match.score >= self.min_database:
+        if match.holds(self.min_database, self.min_any_language):
             return
         subject = await asyncio.to_thread(self.subjects.subject, question)
         log.info(

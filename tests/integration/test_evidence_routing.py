@@ -1,7 +1,8 @@
 """Routing by evidence on the real demo database, the real document index and the real embedder:
 a document ingested a moment ago attracts questions at once, a question neither the database nor
-the documents hold is never sent to SQL, data questions still are, compound questions keep a
-part per kind, and the SQL agent declines a question about nothing the schema holds."""
+the documents hold is never sent to SQL, data questions still are (in other languages too),
+compound questions keep a part per kind, and the SQL agent declines a question about nothing the
+schema holds."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from agents.routing.router import QueryType, Router
 from agents.sql.agent import OffSchema
 from graphs.build import sql_catalog
 from retrieval.chunks import DocumentAccess
-from retrieval.embeddings import Embedder
+from retrieval.embeddings import Embedder, MultilingualEmbedder
 from retrieval.factory import open_document_index
 from retrieval.ingest import IngestRequest
 from retrieval.library import DocumentLibrary
 from retrieval.schema_evidence import SchemaEvidence
 from services.db.engines import make_engine, make_replica_engine
 from services.identity import Caller, Role
-from services.llm.scripted import ScriptedChatModel
+from services.llm.scripted import ScriptedChatModel, replies
 from services.semantic.loader import load_semantic_model
 from services.trading.instruments import listed_symbols
 from tests.conftest import private_copy
@@ -56,7 +57,7 @@ def schema(demo_settings, embedder) -> SchemaEvidence:
     finally:
         replica.dispose()
     semantic = load_semantic_model(demo_settings.semantic_model_file)
-    return SchemaEvidence(embedder, catalog, semantic)
+    return SchemaEvidence(embedder, catalog, semantic, multilingual=MultilingualEmbedder())
 
 
 @pytest.fixture
@@ -118,6 +119,7 @@ def test_an_internal_document_found_makes_the_part_internal_and_customers_never_
     [
         "How many parking spaces does the Frankfurt office garage have?",
         "What is the average wait time at the dentist downstairs?",
+        "Wie lange wartet man beim Zahnarzt im Erdgeschoss?",
     ],
 )
 def test_a_question_held_nowhere_is_not_sent_to_sql(platform, question):
@@ -158,6 +160,36 @@ def test_data_questions_still_go_to_sql(platform, question, caller):
     router, _ = platform
     decision = router.route(question, caller)
     assert decision.query_type is QueryType.SQL, decision.reasons
+
+
+SPANISH_DATA_QUESTION = "¿Cuántas órdenes de compra tengo abiertas?"
+
+
+def test_a_data_question_in_another_language_is_held_by_the_database(platform, schema):
+    """all-MiniLM-L6-v2 is English: it scores this question below its bar, and only the
+    multilingual model's score keeps it from being answered as something nothing holds."""
+    bars = load_routing_policy().evidence
+    assert schema.match(SPANISH_DATA_QUESTION).score < bars.database
+    router, _ = platform
+    decision = router.route(SPANISH_DATA_QUESTION, CUSTOMER)
+    assert decision.query_type is QueryType.SQL, decision.reasons
+
+
+async def test_the_sql_agent_answers_a_question_in_another_language_it_holds(
+    demo_sql_agent, schema
+):
+    bars = load_routing_policy().evidence
+    model = ScriptedChatModel(
+        responder=replies("SELECT COUNT(*) FROM orders WHERE status = 'open'")
+    )
+    agent = demo_sql_agent(
+        model,
+        subjects=schema,
+        min_database=bars.database,
+        min_any_language=bars.database_any_language,
+    )
+    outcome = await agent.answer(SPANISH_DATA_QUESTION, ADMIN)
+    assert outcome.result.rows and model.calls
 
 
 @pytest.mark.parametrize(
