@@ -141,7 +141,13 @@ def sql_agent(
         linker=SchemaLinker(embedder, catalog)
         if embedder is not None and settings.sql_schema_linking
         else None,
-        subjects=SchemaEvidence(embedder, catalog, semantic, multilingual=MultilingualEmbedder())
+        subjects=SchemaEvidence(
+            embedder,
+            catalog,
+            semantic,
+            multilingual=MultilingualEmbedder(),
+            multilingual_below=min_database,
+        )
         if embedder is not None
         else None,
         min_database=min_database,

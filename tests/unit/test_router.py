@@ -28,7 +28,8 @@ from agents.routing.sensitivity import (
 )
 from evals.routing_eval import ROUTING_GOLDEN, load_routing_golden
 from retrieval.chunks import DocumentAccess, Visibility
-from retrieval.schema_evidence import SchemaMatch
+from retrieval.schema_evidence import SchemaEvidence, SchemaMatch
+from services.catalog import Catalog, ColumnInfo, TableInfo
 from services.db.models import Base
 from services.demo_data.market import SYMBOLS
 from services.identity import Caller, Role
@@ -494,6 +495,24 @@ class FakeEmbedder:
                 vectors[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % 256] += 1
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-9)
+
+
+def test_the_multilingual_model_is_asked_only_below_the_english_bar():
+    orders = TableInfo(
+        name="orders",
+        comment="Orders placed by customers.",
+        columns=[ColumnInfo(name="side", type="TEXT", values=["buy", "sell"])],
+    )
+    english, multilingual = FakeEmbedder(), FakeEmbedder()
+    schema = SchemaEvidence(
+        english, Catalog(tables=[orders]), multilingual=multilingual, multilingual_below=0.33
+    )
+    held = schema.match("orders placed by customers")
+    assert held.score >= 0.33 and held.any_language is None
+    assert multilingual.embedded == []  # not even the entries: nothing needed them yet
+    foreign = schema.match("Wie viele Aufträge?")
+    assert foreign.score < 0.33 and foreign.any_language is not None
+    assert "Wie viele Aufträge?" in multilingual.embedded
 
 
 def test_embeddings_are_asked_only_when_the_rules_are_unsure_and_cached():
