@@ -23,6 +23,12 @@ from agents.routing.rules import normalise
 
 SEED_FILE = Path(__file__).with_name("examples.jsonl")
 K = 7
+MIN_SIMILARITY = 0.3
+"""Below this the nearest seed is unlike the text, and the vote is noise. On the seeds'
+English model (all-MiniLM-L6-v2) every English request of `evals/golden/routing.jsonl` the
+rules were unsure of had a seed at least 0.42 alike; a German, French or Spanish one, which the
+model does not read, mostly below 0.3, and then the vote named the wrong type 10 times in 15
+(`routing_languages.jsonl`, evals/JOURNAL.md, session 15)."""
 
 
 class TextEmbedder(Protocol):
@@ -41,6 +47,11 @@ class EmbeddingVote(BaseModel, frozen=True):
     shares: dict[QueryType, float] = Field(description="Each type's share of the vote, 0 to 1.")
     nearest: str = Field(description="The most similar seed utterance.")
     similarity: float = Field(description="Its cosine similarity to the text.")
+
+    @property
+    def alike(self) -> bool:
+        """Some seed is like the text: the vote says something (`MIN_SIMILARITY`)."""
+        return self.similarity >= MIN_SIMILARITY
 
 
 def load_examples(path: Path = SEED_FILE) -> list[RoutingExample]:

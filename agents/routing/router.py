@@ -275,12 +275,13 @@ class Router:
         why = "; ".join(verdict.why) or "no cue of any other kind"
         gathered = [evidence] if evidence is not None else []
         confident = verdict.confident
-        if verdict.confident or self.classifier is None:
+        vote = None if verdict.confident or self.classifier is None else self.classifier.vote(text)
+        if vote is None or not vote.alike:
             hedge = "" if verdict.confident else " (rules unsure, best guess)"
-            reasons = [f"{verdict.query_type}{hedge}: {why}"]
-            used = False
+            unlike = f"; no example alike (closest {vote.similarity:.2f})" if vote else ""
+            reasons = [f"{verdict.query_type}{hedge}: {why}{unlike}"]
+            used = vote is not None
         else:
-            vote = self.classifier.vote(text)
             scores = {
                 t: verdict.scores[t] + EMBEDDING_WEIGHT * vote.shares.get(t, 0.0) for t in QueryType
             }
@@ -355,7 +356,9 @@ class Router:
         the documents it reads."""
         text, query_type, evidence = clause.text, clause.verdict.query_type, clause.evidence
         lowered = normalise(text)
-        tables = self.sources.tables_for(lowered, query_type)
+        # worded as a data question, a part held nowhere still speaks of the data it names
+        worded_as = QueryType.SQL if clause.held_nowhere else query_type
+        tables = self.sources.tables_for(lowered, worded_as)
         if query_type is QueryType.SQL and not tables:
             matched = [t for e in evidence if e.schema_match for t in e.schema_match.tables]
             tables = list(dict.fromkeys(matched))

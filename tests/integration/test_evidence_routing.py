@@ -239,3 +239,14 @@ async def test_the_sql_agent_declines_a_question_the_database_holds_nothing_abou
     subject = message.removeprefix("The database holds nothing about ").rstrip(".")
     assert subject and subject in "How many parking spaces does the Frankfurt office garage have"
     assert declined.value.code == "off_schema"
+
+
+def test_a_question_about_a_customers_records_held_nowhere_stays_confidential(platform):
+    """A part the evidence moves to a general answer is still worded as a data question: the
+    customer's records it names keep it confidential, whatever answers it."""
+    router, _ = platform
+    question = "Hat Frau Schneider ihre Identitätsprüfung inzwischen bestanden?"
+    decision = router.route(question, SUPPORT)
+    nowhere = [p for p in decision.parts if p.held_nowhere]
+    assert nowhere and "kyc_verifications" in nowhere[0].tables, decision.reasons
+    assert (decision.sensitivity, decision.provider) == ("confidential", "local")

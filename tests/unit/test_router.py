@@ -556,3 +556,19 @@ def test_managing_the_firms_documents_is_internal_not_confidential(router):
     assert (decision.query_type, decision.sensitivity) == (QueryType.ACTION, INTERNAL)
     assert "internal: touches documents (the firm's documents)" in decision.reasons
     assert not any(r.startswith("confidential") for r in decision.reasons)
+
+
+def test_a_vote_of_seeds_unlike_the_request_leaves_the_rules_guess():
+    """Thanks in German share a stray word with a seed: 0.25 alike, under the floor. Counted,
+    that vote would make the thanks a data question."""
+    thanks = (
+        "Danke dir vielmals, passt schon so, bis morgen und ein schönes Wochenende euch allen, "
+        "tschüss daily"
+    )
+    rules_alone = Router(load_routing_policy()).route(thanks, CUSTOMER)
+    router = Router(load_routing_policy(), FakeEmbedder())
+    vote = router.classifier.vote(thanks)
+    assert vote.query_type is not rules_alone.query_type and not vote.alike
+    decision = router.route(thanks, CUSTOMER)
+    assert decision.query_type is rules_alone.query_type is QueryType.GENERAL
+    assert any("no example alike (closest 0.25)" in r for r in decision.reasons)
