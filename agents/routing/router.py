@@ -18,7 +18,8 @@ it, decided in well under a millisecond on the common path and explained in plai
    model) the rules' reading stands.
 3. **Query type.** The rules (`agents.routing.rules`) decide when they are confident.
    Otherwise, with an embedder, the embedding classifier (`agents.routing.classifier`) adds
-   its vote; without one the rules' best guess stands.
+   its vote when some seed is alike; without one, or with none alike, the rules' best guess
+   stands.
 4. **Sensitivity** (`agents.routing.sensitivity`, whose docstring holds the rule table): the most
    sensitive of personal data found in the text, the tables each part touches (their words
    are the routing vocabulary, `agents/routing/vocabulary.yaml`, in several languages, with
