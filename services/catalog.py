@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field, PrivateAttr
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
@@ -64,6 +65,15 @@ class Catalog(BaseModel):
 
     def without(self, names: set[str]) -> Catalog:
         return Catalog(tables=[t for t in self.tables if t.name not in names])
+
+    def ordered(self, key: Callable[[str], int]) -> Catalog:
+        """The same tables, sorted by `key` of their names; ties keep their order.
+
+        >>> c = Catalog(tables=[TableInfo(name=n, columns=[]) for n in ("log", "a", "b")])
+        >>> [t.name for t in c.ordered(lambda name: name == "log").tables]
+        ['a', 'b', 'log']
+        """
+        return Catalog(tables=sorted(self.tables, key=lambda t: key(t.name)))
 
     def mapping(self) -> dict[str, dict[str, str]]:
         """SQLGlot's schema mapping `{table: {column: type}}`."""

@@ -47,7 +47,7 @@ from retrieval.schema_linking import SchemaLinker
 from services import clock
 from services.catalog import Catalog
 from services.errors import AssistantError
-from services.identity import Caller
+from services.identity import Caller, Role
 from services.llm.errors import is_cut_off
 from services.semantic.expand import expand
 from services.semantic.mentions import MentionFinder
@@ -221,7 +221,12 @@ class SqlAgent:
         `min_database` and `min_any_language` (the routing policy's `evidence.database` and
         `evidence.database_any_language`) the agent declines."""
         self.llm = llm
-        self.catalog = catalog
+        # tables more roles read come first: a role's schema prompt is then the wider role's
+        # up to the tables only that role reads, and llama.cpp serves a support agent's first
+        # question from the admin's processed prompt instead of processing the schema anew
+        self.catalog = catalog.ordered(
+            lambda name: -sum(name in policy.tables_for(r) for r in Role)
+        )
         self.policy = policy
         self.runner = runner
         self.dialect = dialect

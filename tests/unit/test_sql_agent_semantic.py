@@ -4,6 +4,7 @@ reach the questions they fit by meaning, and a query naming a view is expanded a
 from __future__ import annotations
 
 import json
+from os.path import commonprefix
 
 import pytest
 from sqlalchemy import text
@@ -97,3 +98,21 @@ async def test_a_refused_draft_over_a_view_is_repaired_as_its_base_table(demo_sq
     agent = demo_sql_agent(model, semantic=MODEL, max_retries=0)
     outcome = await agent.answer("Open orders of all users?", Caller(role=Role.ADMIN))
     assert "'partially_filled'" in outcome.sql and "o.user_id = u.id" in outcome.sql
+
+
+def test_a_narrower_roles_schema_prompt_is_the_wider_roles_up_to_their_own_tables(
+    demo_sql_agent,
+):
+    """llama.cpp reuses a processed prompt up to the first token that differs: with the admin's
+    own tables last, a support agent's first question pays for the admin-only tables and the
+    notes after them, not for the whole schema."""
+    agent = demo_sql_agent(
+        ScriptedChatModel(responder=lambda *_: ""), semantic=MODEL, max_prompt_tables=100
+    )
+    admin, support = (
+        str(agent.stable_prefix(Caller(role=r))[0].content) for r in (Role.ADMIN, Role.SUPPORT)
+    )
+    schema = agent.catalog.ddl(agent.policy.tables_for(Role.SUPPORT) & set(agent.catalog.mapping()))
+    shared = len(commonprefix([admin, support]))
+    assert support.index(schema) + len(schema) <= shared + 1
+    assert shared > 0.8 * len(support)
