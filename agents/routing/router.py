@@ -277,11 +277,11 @@ class Router:
         gathered = [evidence] if evidence is not None else []
         confident = verdict.confident
         vote = None if verdict.confident or self.classifier is None else self.classifier.vote(text)
+        used = vote is not None
         if vote is None or not vote.alike:
             hedge = "" if verdict.confident else " (rules unsure, best guess)"
             unlike = f"; no example alike (closest {vote.similarity:.2f})" if vote else ""
             reasons = [f"{verdict.query_type}{hedge}: {why}{unlike}"]
-            used = vote is not None
         else:
             scores = {
                 t: verdict.scores[t] + EMBEDDING_WEIGHT * vote.shares.get(t, 0.0) for t in QueryType
@@ -296,7 +296,6 @@ class Router:
             verdict = RuleVerdict(
                 best, False, scores, verdict.why if best == verdict.query_type else []
             )
-            used = True
         clause = _Clause(
             text,
             verdict,
