@@ -1,18 +1,20 @@
 """Answer a question from the firm's documents, citing the passages, or decline.
 
 The steps, top to bottom: search the index as the caller (access control happens inside the
-search, before ranking); decline without asking the model when no passage is relevant enough
-(a threshold on the retrieval scores) or when the question names a rare word that no passage
-shown holds (`agents.rag.subject_check`); otherwise number the passages, their tables written as
-rows with their headers and a range table cut to the row the question's amount falls in
-(`agents.rag.tables`), and have the model answer through a JSON schema, citing them inline as
-[1], [2]; keep only citations that name a passage shown, moved to the passage that holds the
-answer's figures when the model miscounted (`agents.rag.citation_check`). An answer the model
-marks unanswerable, one that cites nothing shown, or one that only restates the question (none
-of the cited passages' words beyond the question's) is declined: it cannot be checked against
-the documents. An answer stating a figure that no passage holds is sent back once with the
-figure named; when the second answer invents too, the answer is the cited passage's own
-sentence that best matches the question, quoted.
+search, before ranking); decline without asking the model when no passage is relevant enough (a
+threshold on the retrieval scores) or when the question names a rare word that no passage shown
+holds (`agents.rag.subject_check`); otherwise number the passages, their tables written as rows
+with their headers and a range table cut to the row the question's amount falls in
+(`agents.rag.tables`), a ladder of thresholds in prose with the rung that amount falls on quoted
+under it (`agents.rag.thresholds`), and have the model answer through a JSON schema, citing them
+inline as [1], [2]; keep only citations that name a passage shown, moved to the passage that
+holds the answer's figures when the model miscounted (`agents.rag.citation_check`). An answer
+the model marks unanswerable, one that cites nothing shown, or one that only restates the
+question (none of the cited passages' words beyond the question's) is declined: it cannot be
+checked against the documents, unless a cited passage states the rule for the question's amount,
+which is then the answer, quoted. An answer stating a figure that no passage holds is sent back
+once with the figure named; when the second answer invents too, the answer is the cited
+passage's own sentence that best matches the question, quoted.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from agents.rag.amounts import comparison
 from agents.rag.citation_check import check_citations, coverage, echoes, invented, sentences
 from agents.rag.subject_check import unknown_words
 from agents.rag.tables import as_rows
+from agents.rag.thresholds import rules
 from retrieval.chunks import Chunk
 from retrieval.index import ScoredHit, SearchFilters
 from services.identity import Caller
@@ -125,7 +128,8 @@ class RagOutcome(BaseModel):
         "names a rare word no passage shown holds), model_declined, uncited (no passage "
         "shown is cited), unsupported (a figure in the answer is in no passage) or echo (the "
         "answer says nothing its passages say beyond the question's words); `quoted` when the "
-        "answer is a passage's own sentence because the model twice stated such a figure.",
+        "answer is a passage's own sentence because the model twice stated such a figure, or "
+        "restated the question where a cited passage states the rule for its amount.",
     )
 
 
@@ -326,6 +330,9 @@ def checked(
     elif not inline:  # listed but not marked: the markers go at the end of the answer
         answer = append_markers(answer, numbers)
     if echoes(answer, question, [texts[n] for n in numbers]):
+        if any(_rules(question, passages[n - 1]) for n in numbers):
+            log.info("the answer only restates the question; quoting the rule for its amount")
+            return quoted(question, passages, texts, numbers)
         log.info("the answer only restates the question: %.200r", answer)
         return _declined(passages, "echo")
     return RagOutcome(answer=answer, citations=_citations(passages, numbers), passages=passages)
@@ -334,11 +341,16 @@ def checked(
 def quoted(
     question: str, passages: list[Passage], texts: dict[int, str], cited: list[int]
 ) -> RagOutcome:
-    """The sentence of the cited passages (a table row counts as one) that shares most words
+    """The rule a cited passage states for the question's amount (`agents.rag.thresholds`),
+    else the sentence of the cited passages (a table row counts as one) that shares most words
     with the question, quoted with its citation: what the documents say, in their own words,
-    when the model twice stated figures they do not hold."""
+    when the model twice stated figures they do not hold, or restated the question where the
+    documents state the rule for its amount."""
     numbers = [n for n in cited if n in texts] or [passages[0].number]
-    candidates = [(n, sentence) for n in numbers for sentence in sentences(texts[n])]
+    candidates = [(n, rule) for n in numbers for _, rule in _rules(question, passages[n - 1])]
+    candidates = candidates or [
+        (n, line) for n in numbers for line in sentences(_as_rows(passages[n - 1], question))
+    ]
     number, sentence = max(candidates, key=lambda c: coverage(question, c[1]))
     return RagOutcome(
         answer=f"The documents say: \u201c{sentence}\u201d [{number}]",
@@ -351,13 +363,22 @@ def quoted(
 def shown_texts(passages: list[Passage], question: str) -> dict[int, str]:
     """The passages as the model is shown them, by number: tables as rows
     (`agents.rag.tables`), and under a passage where the question's amounts fall among its own
-    (`agents.rag.amounts`). What the answer is checked against."""
+    (`agents.rag.amounts`) and the rung of its ladder of thresholds they fall on
+    (`agents.rag.thresholds`). What the answer is checked against."""
     texts = {}
     for p in passages:
-        text = as_rows(p.chunk.text.strip(), question)
-        note = comparison(question, text)
-        texts[p.number] = f"{text}\n{note}" if note else text
+        text = _as_rows(p, question)
+        rungs = [prompts.RULE.format(amount=raw, rule=rule) for raw, rule in rules(question, text)]
+        texts[p.number] = "\n".join(filter(None, [text, comparison(question, text), *rungs]))
     return texts
+
+
+def _as_rows(passage: Passage, question: str) -> str:
+    return as_rows(passage.chunk.text.strip(), question)
+
+
+def _rules(question: str, passage: Passage) -> list[tuple[str, str]]:
+    return rules(question, _as_rows(passage, question))
 
 
 def _citations(passages: list[Passage], numbers: list[int]) -> list[Citation]:

@@ -45,7 +45,12 @@ def amounts(text: str) -> list[tuple[str, float]]:
     return found
 
 
-def _passage_amounts(passage: str) -> set[float]:
+def passage_amounts(passage: str) -> set[float]:
+    """The amounts a passage states, years and clause numbers aside.
+
+    >>> sorted(passage_amounts("3.2 Since 2024, orders above 250,000 EUR (0.5%) go to the desk."))
+    [250000.0]
+    """
     found = set()
     for line in passage.splitlines():
         for raw, amount in amounts(_CLAUSE_NUMBER.sub(" ", line)):
@@ -53,6 +58,15 @@ def _passage_amounts(passage: str) -> set[float]:
                 continue  # a year
             found.add(amount)
     return found
+
+
+def nearby(asked: float, held: set[float]) -> set[float]:
+    """The amounts of `held` of the same order of magnitude as `asked` (within `WINDOW` times).
+
+    >>> sorted(nearby(4000, {20.0, 1000.0, 10000.0, 500000.0}))
+    [1000.0, 10000.0]
+    """
+    return {a for a in held if asked / WINDOW <= a <= asked * WINDOW} if asked else set()
 
 
 def _written(amount: float) -> str:
@@ -74,11 +88,10 @@ def comparison(question: str, passage: str) -> str | None:
     >>> comparison("What is the fee?", text) is None
     True
     """
-    held = _passage_amounts(passage)
+    held = passage_amounts(passage)
     lines = []
     for raw, asked in amounts(question):
-        near = {a for a in held if asked / WINDOW <= a <= asked * WINDOW} if asked else set()
-        if not near:
+        if not (near := nearby(asked, held)):
             continue
         name = raw if raw[-1].isdigit() else f"{raw} ({_written(asked)})"  # "12k (12,000)"
         if asked in near:

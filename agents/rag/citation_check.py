@@ -165,17 +165,49 @@ def echoes(answer: str, question: str, cited: Sequence[str]) -> bool:
 
 
 def sentences(text: str) -> list[str]:
-    """Sentences and lines of a passage, headings and table markup aside.
+    """Sentences and lines of a passage, headings and table markup aside; a sentence wrapped
+    over lines (as Markdown is often written) is joined first.
 
-    >>> sentences("## Fees\\n\\nWires cost $25. Cards are free.\\n- Plan: Pro; Price: $29")
+    >>> sentences("## Fees\\nWires cost $25. Cards are\\nfree.\\n- Plan: Pro; Price: $29")
     ['Wires cost $25.', 'Cards are free.', 'Plan: Pro; Price: $29']
     """
     found = []
-    for line in text.splitlines():
-        line = line.strip().lstrip("-*").strip()
+    for line in _unwrapped(text):
+        line = line.lstrip("-*").strip()
         if line and not line.startswith(("#", "|")):
-            found.extend(s for s in _SENTENCE_END.split(line) if s)
+            found.extend(_split(line))
     return found
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+def _split(line: str) -> list[str]:
+    """A line's sentences: a stop, then a capital letter (in any alphabet) or a digit.
+
+    >>> _split("Bis 150 EUR frei. Über 500 EUR z.B. mit Zustimmung. 3 Tage.")
+    ['Bis 150 EUR frei.', 'Über 500 EUR z.B. mit Zustimmung.', '3 Tage.']
+    """
+    found: list[str] = []
+    for piece in _SENTENCE_END.split(line):
+        if found and piece and not (piece[0].isupper() or piece[0].isdigit()):
+            found[-1] = f"{found[-1]} {piece}"
+        elif piece:
+            found.append(piece)
+    return found
+
+
+def _unwrapped(text: str) -> list[str]:
+    """The text's lines, a line that goes on with the sentence of the one before (which neither
+    ends one nor is a heading or table row) joined to it."""
+    lines: list[str] = []
+    for line in (raw.strip() for raw in text.splitlines()):
+        before = lines[-1] if lines else ""
+        goes_on = before and not before.endswith(_ENDS) and not before.startswith(("#", "|"))
+        if line and goes_on and not _NEW_LINE.match(line):
+            lines[-1] = f"{before} {line}"
+        else:
+            lines.append(line)
+    return lines
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_ENDS = (".", "!", "?", ":", ";")
+_NEW_LINE = re.compile(r"[-*#|]|\d+(?:\.\d+)+\s")  # an item, heading, table row or clause

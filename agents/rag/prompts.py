@@ -19,6 +19,8 @@ with the passage's: use it to choose the rule or row that applies.
 
 Reply with JSON {"answerable": true or false, "citations": [numbers], "answer": "..."}."""
 
+RULE = "The rule for {amount}: \u201c{rule}\u201d"
+
 PASSAGE = "[{number}] {source}\n{text}"
 
 RAG_USER = """Passages:

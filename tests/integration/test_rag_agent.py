@@ -299,5 +299,23 @@ async def test_where_the_questions_amount_falls_is_shown_under_the_passage(tmp_p
     (shown,) = [t for t in passages_in(model.calls[0]["messages"]).values() if "Trades" in t]
     line = "Compared with the question: 12k (12,000) is more than 10,000 and less than 50,000."
     assert f"since 2024.\n{line}" in shown  # the year is no amount; the 2 days too far below
+    # the rung of the ladder 12,000 falls on, its sentence joined across the wrapped lines
+    rung = "Trades above 10,000 EUR and up to 50,000 EUR also need the line manager's."
+    assert f"{line}\nThe rule for 12k: \u201c{rung}\u201d" in shown
     # 12,000 is the question's own amount, written another way: no invented figure
     assert not outcome.declined and outcome.answer == answer
+
+
+async def test_a_bare_yes_to_an_amount_gives_way_to_the_rule_for_it_quoted(tmp_path):
+    rules_index = index_of(APPROVALS, tmp_path, "policy")
+    bare = json.dumps(
+        {"answerable": True, "citations": [1], "answer": "Yes, you can trade it [1]."}
+    )
+    model = ScriptedChatModel(responder=replies(bare))
+    question = "Can I trade 80,000 EUR in my personal account?"
+    outcome = await RagAgent(model, rules_index).answer(question, SUPPORT)
+    assert len(model.calls) == 1 and not outcome.declined and outcome.reason == "quoted"
+    assert (
+        outcome.answer
+        == "The documents say: \u201cTrades above 50,000 EUR need the Head of Compliance.\u201d [1]"
+    )
