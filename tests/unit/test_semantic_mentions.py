@@ -49,6 +49,12 @@ def test_the_longer_term_takes_the_words_it_shares_with_a_shorter_one():
     assert _names("symbols with the most filled orders") == ["filled_orders"]
 
 
+def test_a_kyc_status_is_named_in_the_languages_the_file_lists():
+    assert _names("Combien de dossiers sont en cours de vérification ?") == ["kyc_in_review"]
+    assert _names("Welche Identitätsprüfungen sind in Prüfung?") == ["kyc_in_review"]
+    assert _names("How many payments are pending review?") == []  # no KYC word of the file
+
+
 def test_words_far_apart_are_no_mention():
     far = "open " + " ".join(["word"] * (SPAN_SLACK + 1)) + " orders"
     assert _names("orders that are open") == ["open_orders"]
