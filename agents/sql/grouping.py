@@ -1,6 +1,6 @@
 """Aggregates and the groups they run over, written the way SQL computes them.
 
-Two slips of the embedded model return numbers without an error, and each has one reading.
+Three slips of the embedded model return numbers without an error, and each has one reading.
 
 A running total beside a GROUP BY. Asked for "each month's deposits and the running total
 since the beginning", the embedded model writes `SUM(amount) OVER (ORDER BY created_at)`
@@ -14,6 +14,13 @@ Only running sums, counts, minima and maxima are rewritten (an average of averag
 average), and only when every ungrouped column the window orders or partitions by sits inside
 exactly one group key.
 
+An aggregate that ORDER BY and LIMIT were meant to feed: "the average close over its last five
+trading days" written as `SELECT AVG(close) FROM prices WHERE ... ORDER BY price_date DESC
+LIMIT 5`. An aggregate with no GROUP BY returns one row, so that ORDER BY sorts nothing and
+the LIMIT cuts nothing: the average is of every day. Sorting and cutting only mean something
+before the aggregate, so the rows they pick go in a subquery the aggregate reads. Only where
+the query reads one table, orders by plain columns and shows nothing but aggregates.
+
 A result column beside a count, sum or average with no GROUP BY at all: "return the merchant
 name and the number of coupons" written as `SELECT m.name, COUNT(c.cid) FROM ...` counts every
 coupon of every merchant and shows one merchant's name beside it. The column is what the
@@ -25,7 +32,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from agents.sql.tree import parse, result_figures
+from agents.sql.tree import parse, read_sources, result_figures
 
 _OVER_GROUPS = {exp.Sum: exp.Sum, exp.Count: exp.Sum, exp.Max: exp.Max, exp.Min: exp.Min}
 
@@ -95,10 +102,46 @@ def _group_bare_columns(select: exp.Select) -> bool:
     return bool(bare)
 
 
+def _over_picked_rows(select: exp.Select) -> bool:
+    """Move an ungrouped aggregate's ORDER BY and LIMIT (and its WHERE) into a subquery it
+    reads, where they pick the rows it aggregates.
+
+    >>> select = parse("SELECT AVG(x) FROM p WHERE s = 'A' ORDER BY d DESC LIMIT 5", "sqlite")
+    >>> _over_picked_rows(select), select.sql()
+    (True, "SELECT AVG(x) FROM (SELECT * FROM p WHERE s = 'A' ORDER BY d DESC LIMIT 5) AS p")
+    >>> select = parse("SELECT s, AVG(x) FROM p ORDER BY d LIMIT 5", "sqlite")
+    >>> _over_picked_rows(select)
+    False
+    """
+    limit, order, sources = select.args.get("limit"), select.args.get("order"), read_sources(select)
+    if (
+        select.args.get("group")
+        or limit is None
+        or order is None
+        or len(sources) != 1
+        or not isinstance(sources[0], exp.Table)
+        or not result_figures(select)
+        or any(p.find(exp.Column) and not p.find(exp.AggFunc) for p in select.expressions)
+        or any(key.find(exp.AggFunc, exp.Select) for key in order.expressions)
+        or not {c.name.lower() for k in order.expressions for c in k.find_all(exp.Column)}
+    ):
+        return False
+    outputs = {p.alias.lower() for p in select.expressions if p.alias}
+    if any(c.name.lower() in outputs for k in order.expressions for c in k.find_all(exp.Column)):
+        return False  # ordered by the figure itself
+    rows = exp.select("*").from_(sources[0].copy())
+    for part in ("where", "order", "limit"):
+        rows.set(part, select.args.get(part))
+        select.set(part, None)
+    select.set("from_", exp.From(this=rows.subquery(sources[0].alias_or_name)))
+    return True
+
+
 def grouped(sql: str, dialect: str) -> str:
-    """`sql` with each running aggregate of a grouped SELECT taken over the groups' totals, and
-    the plain result columns beside a count, sum or average made its groups; unchanged when
-    there is nothing to do or it is not SQL.
+    """`sql` with each running aggregate of a grouped SELECT taken over the groups' totals, the
+    plain result columns beside a count, sum or average made its groups, and an ungrouped
+    aggregate taken over the rows its ORDER BY and LIMIT pick; unchanged when there is nothing
+    to do or it is not SQL.
 
     >>> grouped("SELECT DATE(t) AS d, SUM(x) OVER (ORDER BY t) FROM p GROUP BY d", "sqlite")
     'SELECT DATE(t) AS d, SUM(SUM(x)) OVER (ORDER BY DATE(t)) FROM p GROUP BY d'
@@ -113,7 +156,7 @@ def grouped(sql: str, dialect: str) -> str:
         return sql
     changed = False
     for select in list(tree.find_all(exp.Select)):
-        changed |= _group_bare_columns(select)
+        changed |= _group_bare_columns(select) or _over_picked_rows(select)
         if not select.args.get("group"):
             continue
         keys = _group_keys(select)

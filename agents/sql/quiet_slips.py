@@ -6,7 +6,8 @@ Each mend is its own module, acting on the SQLGlot tree and the catalog only:
 (`agents.sql.repair.unechoed`); a month bounded by days is the stored date, SQLite's
 `DATE(x, 'month')` the month of x (`agents.sql.date_shapes`); a difference of stored times is a
 span in days (`agents.sql.time_differences`); a running total beside a GROUP BY runs over the
-groups' totals, and a plain column beside a count is its group (`agents.sql.grouping`); a UNION
+groups' totals, a plain column beside a count is its group, and an ungrouped aggregate reads the
+rows its ORDER BY and LIMIT pick (`agents.sql.grouping`); a UNION
 of one-row figures keeps equal figures and names each row (`agents.sql.figure_unions`). One slip
 that is not quiet is mended here too, since it has a single reading: date arithmetic with
 INTERVAL, which SQLite refuses, becomes SQLite's date modifier (`agents.sql.date_modifiers`).

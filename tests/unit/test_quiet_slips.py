@@ -125,3 +125,28 @@ async def test_a_running_total_beside_a_group_by_runs_over_the_groups(answer, de
 )
 def test_a_window_is_left_alone_where_the_groups_give_no_one_reading(demo_catalog, sql):
     assert mended(sql, demo_catalog, "sqlite") == sql
+
+
+async def test_an_ungrouped_aggregate_reads_the_rows_its_order_and_limit_pick(answer, demo_engine):
+    picked = "FROM market_prices WHERE symbol = 'AAPL' ORDER BY price_date DESC LIMIT 3"
+    ((latest,),) = _rows(demo_engine, f"SELECT AVG(close) FROM (SELECT close {picked})")
+    ((every_day,),) = _rows(demo_engine, f"SELECT AVG(close) {picked}")
+    assert every_day != pytest.approx(latest)  # one row over every day: the LIMIT cut nothing
+    outcome = await answer(
+        "Mean close of the three latest AAPL days?", f"SELECT AVG(close) {picked}"
+    )
+    assert outcome.result.rows == [[pytest.approx(latest)]]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [  # grouped; a plain column beside the figure; ordered by the figure; two tables
+        "SELECT symbol, AVG(close) FROM market_prices GROUP BY symbol ORDER BY symbol LIMIT 3",
+        "SELECT symbol, MAX(close) FROM market_prices ORDER BY price_date DESC LIMIT 3",
+        "SELECT AVG(close) AS mean FROM market_prices ORDER BY mean LIMIT 3",
+        "SELECT COUNT(*) FROM orders AS o JOIN users AS u ON u.id = o.user_id "
+        "ORDER BY o.created_at LIMIT 3",
+    ],
+)
+def test_an_aggregate_keeps_its_limit_where_it_has_another_reading(demo_catalog, sql):
+    assert mended(sql, demo_catalog, "sqlite") == sql
