@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field, ValidationError
 from agents.rag import prompts
 from agents.rag.amounts import comparison
 from agents.rag.citation_check import check_citations, coverage, echoes, invented, sentences
+from agents.rag.currencies import codes_named, names_written
 from agents.rag.subject_check import unknown_words
 from agents.rag.tables import as_rows
 from agents.rag.thresholds import rules
@@ -232,7 +233,9 @@ class RagAgent:
     async def retrieve(
         self, question: str, caller: Caller, filters: SearchFilters | None = None
     ) -> list[Passage]:
-        hits = await asyncio.to_thread(self.index.search, question, caller, self.top_k, filters)
+        # a rate card writes EUR/HUF where the question says "forint": search for the codes too
+        query = " ".join([question, *codes_named(question)])
+        hits = await asyncio.to_thread(self.index.search, query, caller, self.top_k, filters)
         return [
             Passage(
                 number=number,
@@ -272,7 +275,8 @@ class RagAgent:
             return _declined(passages, "no_relevant_passages")
         texts = shown_texts(passages, question)
         held = [*texts.values(), *(source_line(p.chunk) for p in passages)]
-        if missing := unknown_words(question, held):
+        named = set().union(*map(names_written, held))
+        if missing := unknown_words(question, held, named):
             log.info("declined %r without the model: no passage says %s", question, missing)
             answer = prompts.NOTHING_ON.format(words=", ".join(missing))
             return _declined(passages, "unknown_subject", answer)

@@ -6,25 +6,21 @@ fee schedule. Such questions usually carry the word that gives them away ("stabl
 "staking", "fractional"), a word no passage uses. So before the model is asked, each word of
 the question that is rare in everyday language (below `RARE_ZIPF` on wordfreq's Zipf scale, in
 every language of `LANGUAGES`) must appear in a passage shown, in its heading path, or as the
-initials of its words ("MLRO" for Money Laundering Reporting Officer) or among the names of a
-currency whose ISO code a passage writes ("forint", "Lira" for a rate card's EUR/HUF, EUR/TRY;
-the names in each language of `LANGUAGES`, from the Unicode CLDR through Babel); `related`
-allows inflections and derivations (rejected, rejection). Everyday words ("how much", "get", "cost")
-are left to the model: their absence says nothing. A question in another language than the
-passages (judged by whose everyday words most of its words are) is not checked. The search
-ranks by these words (BM25 weighs rare words most), so a rare word held by any passage the
-caller may read is in the passages shown.
+initials of its words ("MLRO" for Money Laundering Reporting Officer), or among the words the
+caller adds as held (the names of the currencies whose codes the passages write,
+`agents.rag.currencies`); `related` allows inflections and derivations (rejected, rejection).
+Everyday words ("how much", "get", "cost") are left to the model: their absence says nothing.
+A question in another language than the passages (judged by whose everyday words most of its
+words are) is not checked. The search ranks by these words (BM25 weighs rare words most), so
+a rare word held by any passage the caller may read is in the passages shown.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from functools import cache, lru_cache
+from functools import lru_cache
 from os.path import commonprefix
 
-from babel import Locale
-from babel.numbers import list_currencies
 from wordfreq import zipf_frequency
 
 from services.words import same_word, words
@@ -33,7 +29,6 @@ LANGUAGES = ("en", "de", "fr", "es")  # the languages the platform's customers w
 RARE_ZIPF = 3.5  # about once in 300,000 words; "leverage" is 3.9, "stablecoins" 1.4
 MAX_INITIALS = 6  # the longest run of words an acronym may stand for
 MIN_STEM = 5  # letters two words must share to count as one word's derivations
-_CODE = re.compile(r"\b[A-Z]{3}\b")  # how documents write an ISO 4217 currency: EUR/HUF
 
 
 def related(a: str, b: str) -> bool:
@@ -86,29 +81,7 @@ def _initials(text_words: list[str]) -> set[str]:
     }
 
 
-@cache
-def _currency_names() -> dict[str, frozenset[str]]:
-    """ISO 4217 code -> the words of its names in the languages of `LANGUAGES`."""
-    locales = [Locale.parse(lang) for lang in LANGUAGES]
-    return {
-        code: frozenset(w for locale in locales for w in words(locale.currencies.get(code, "")))
-        for code in list_currencies()
-    }
-
-
-def currency_words(text: str) -> set[str]:
-    """The words of the names of the currencies whose codes `text` writes.
-
-    >>> sorted(currency_words("EUR/HUF: 0.90% spread"))
-    ['euro', 'forint', 'forinto', 'hongrois', 'hungarian', 'húngaro', 'ungarischer']
-    >>> sorted(currency_words("TRY AGAIN LATER: ABC"))
-    ['lira', 'livre', 'turca', 'turkish', 'turque', 'türkische']
-    """
-    names = _currency_names()
-    return {w for code in _CODE.findall(text) for w in names.get(code, ())}
-
-
-def unknown_words(question: str, passages: Iterable[str]) -> list[str]:
+def unknown_words(question: str, passages: Iterable[str], named: Iterable[str] = ()) -> list[str]:
     """The question's rare words that no passage holds, in the question's order.
 
     >>> shown = ["The Money Laundering Reporting Officer decides within 7 days.",
@@ -119,21 +92,19 @@ def unknown_words(question: str, passages: Iterable[str]) -> list[str]:
     []
     >>> unknown_words("Welche Stablecoins kann ich einzahlen?", shown)  # no common language
     []
-    >>> unknown_words("Spread to forint? And to rupees?", ["Pairs such as EUR/HUF pay 0.90%."])
-    ['rupees']
+    >>> unknown_words("Which stablecoins can I deposit?", shown, named=["stablecoins"])
+    []
     """
     held: set[str] = set()
     initials: set[str] = set()
-    named: set[str] = set()
     for text in passages:
         text_words = words(text)
         held.update(text_words)
         initials |= _initials(text_words)
-        named |= currency_words(text)
     asked = list(dict.fromkeys(words(question)))
     if language(asked) != language(list(held)):
         return []  # asked in another language than the passages': their words cannot meet
-    held |= named
+    held.update(named)
     missing = []
     for word in asked:
         if not rare(word) or word in held or word in initials:

@@ -319,3 +319,48 @@ async def test_a_bare_yes_to_an_amount_gives_way_to_the_rule_for_it_quoted(tmp_p
         outcome.answer
         == "The documents say: \u201cTrades above 50,000 EUR need the Head of Compliance.\u201d [1]"
     )
+
+
+FX_CARD = """---
+title: Currency Conversion Rates
+visibility: public
+---
+# Currency Conversion Rates
+
+## Major pairs
+
+Conversions between EUR and USD, GBP or CHF pay a spread of 0.25% on the amount converted.
+
+## Other pairs
+
+| Pairs | Spread |
+|---|---|
+| EUR/PLN, EUR/SEK, EUR/NOK | 0.50% |
+| EUR/HUF, EUR/TRY, EUR/ZAR | 0.90% |
+
+## Weekend conversions
+
+Conversions from Friday 22:00 to Sunday 22:00 UTC pay 0.10% more while markets are closed.
+
+## Card payments abroad
+
+Card payments in another currency are converted at the card network's rate plus 1.00%.
+"""
+
+
+async def test_a_currency_named_where_the_document_writes_its_code_is_found_and_held(tmp_path):
+    fx_index = index_of(FX_CARD, tmp_path, "fee_schedule")
+
+    def respond(messages: Sequence[BaseMessage], _kwargs: dict[str, Any]) -> str:
+        number = next(n for n, text in passages_in(messages).items() if "EUR/HUF" in text)
+        answer = f"Changing euros into forint costs a 0.90% spread [{number}]."
+        return json.dumps({"answerable": True, "citations": [number], "answer": answer})
+
+    model = ScriptedChatModel(responder=respond)
+    question = "What does it cost to change my euros into Hungarian forint?"
+    outcome = await RagAgent(model, fx_index, top_k=1).answer(question, CUSTOMER)
+    assert not outcome.declined and "0.90%" in outcome.answer
+    assert outcome.citations[0].section.endswith("Other pairs")
+    # a currency no passage writes is still a subject the documents say nothing about
+    rupees = await RagAgent(model, fx_index, top_k=1).answer("Spread to Indian rupees?", CUSTOMER)
+    assert rupees.declined and rupees.reason == "unknown_subject" and len(model.calls) == 1

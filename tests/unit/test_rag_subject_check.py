@@ -27,19 +27,6 @@ def test_everyday_words_inflections_and_acronyms_are_not():
     assert unknown_words("Who reviews withdrawals, the MLRO?", FEES) == []
 
 
-def test_a_currency_a_passage_writes_as_its_code_is_held_by_its_names():
-    rates = [
-        "Conversions pay a spread on the amount converted.",
-        "| Pair | Tier | Spread |\n| EUR/PLN | 2 | 0.40% |\n| EUR/TRY | 3 | 0.90% |",
-    ]
-    assert unknown_words("Which spread applies to Polish zloty and Turkish lira?", rates) == []
-    assert unknown_words("And what spread to Hungarian forint?", rates) == ["forint"]
-    # a code only where the text writes one: the word "try" names no currency
-    assert unknown_words("Can I try converting lira?", ["You can try converting any amount."]) == [
-        "lira"
-    ]
-
-
 def test_a_question_in_another_language_is_not_checked():
     assert unknown_words("Welche Gebühren zahle ich beim Staking?", FEES) == []
 
