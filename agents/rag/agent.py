@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field, ValidationError
 from agents.rag import prompts
 from agents.rag.amounts import comparison
 from agents.rag.citation_check import check_citations, coverage, echoes, invented, sentences
-from agents.rag.currencies import codes_named, names_written
+from agents.rag.currencies import codes_named, codes_written, names_written
 from agents.rag.subject_check import unknown_words
 from agents.rag.tables import as_rows
 from agents.rag.thresholds import rules
@@ -234,7 +234,8 @@ class RagAgent:
         self, question: str, caller: Caller, filters: SearchFilters | None = None
     ) -> list[Passage]:
         # a rate card writes EUR/HUF where the question says "forint": search for the codes too
-        query = " ".join([question, *codes_named(question)])
+        unwritten = [c for c in codes_named(question) if c not in codes_written(question)]
+        query = " ".join([question, *unwritten])
         hits = await asyncio.to_thread(self.index.search, query, caller, self.top_k, filters)
         return [
             Passage(

@@ -66,7 +66,16 @@ def names_written(text: str) -> set[str]:
     (['lira', 'livre', 'turca', 'turkish', 'turque', 'türkische'], set())
     """
     names = _names()
-    return {w for code in _CODE.findall(text) for name in names.get(code, ()) for w in name}
+    return {w for code in codes_written(text) for name in names[code] for w in name}
+
+
+def codes_written(text: str) -> set[str]:
+    """The codes of today's currencies that `text` writes.
+
+    >>> sorted(codes_written("EUR/HUF, or TRY the ABC")), codes_written("try euros")
+    (['EUR', 'HUF', 'TRY'], set())
+    """
+    return set(_CODE.findall(text)) & _names().keys()
 
 
 def codes_named(text: str) -> list[str]:
