@@ -249,6 +249,18 @@ A transfer is charged by the band its amount falls in.
 """
 
 
+def citing(needle: str, sentence: str):
+    """A responder that answers `sentence`, citing (inline and in its list) the passage shown
+    that holds `needle`."""
+
+    def respond(messages: Sequence[BaseMessage], _kwargs: dict[str, Any]) -> str:
+        number = next(n for n, text in passages_in(messages).items() if needle in text)
+        answer = f"{sentence} [{number}]."
+        return json.dumps({"answerable": True, "citations": [number], "answer": answer})
+
+    return respond
+
+
 def index_of(text: str, folder: Path, doc_type: str) -> DocumentIndex:
     """An index holding one Markdown document."""
     path = folder / "document.md"
@@ -261,13 +273,9 @@ def index_of(text: str, folder: Path, doc_type: str) -> DocumentIndex:
 
 async def test_the_row_an_amount_falls_in_is_chosen_in_code_and_shown_alone(tmp_path):
     card_index = index_of(RATE_CARD, tmp_path, "fee_schedule")
-
-    def respond(messages: Sequence[BaseMessage], _kwargs: dict[str, Any]) -> str:
-        number = next(n for n, text in passages_in(messages).items() if "Domestic" in text)
-        answer = f"A domestic transfer of 25,000 EUR costs 3.00 EUR [{number}]."
-        return json.dumps({"answerable": True, "citations": [number], "answer": answer})
-
-    model = ScriptedChatModel(responder=respond)
+    model = ScriptedChatModel(
+        responder=citing("Domestic", "A domestic transfer of 25,000 EUR costs 3.00 EUR")
+    )
     outcome = await RagAgent(model, card_index).answer(
         "What does a domestic transfer of 25,000 EUR cost?", CUSTOMER
     )
@@ -350,13 +358,9 @@ Card payments in another currency are converted at the card network's rate plus 
 
 async def test_a_currency_named_where_the_document_writes_its_code_is_found_and_held(tmp_path):
     fx_index = index_of(FX_CARD, tmp_path, "fee_schedule")
-
-    def respond(messages: Sequence[BaseMessage], _kwargs: dict[str, Any]) -> str:
-        number = next(n for n, text in passages_in(messages).items() if "EUR/HUF" in text)
-        answer = f"Changing euros into forint costs a 0.90% spread [{number}]."
-        return json.dumps({"answerable": True, "citations": [number], "answer": answer})
-
-    model = ScriptedChatModel(responder=respond)
+    model = ScriptedChatModel(
+        responder=citing("EUR/HUF", "Changing euros into forint costs a 0.90% spread")
+    )
     question = "What does it cost to change my euros into Hungarian forint?"
     outcome = await RagAgent(model, fx_index, top_k=1).answer(question, CUSTOMER)
     assert not outcome.declined and "0.90%" in outcome.answer
