@@ -234,7 +234,8 @@ class RagAgent:
         self, question: str, caller: Caller, filters: SearchFilters | None = None
     ) -> list[Passage]:
         # a rate card writes EUR/HUF where the question says "forint": search for the codes too
-        unwritten = [c for c in codes_named(question) if c not in codes_written(question)]
+        written = codes_written(question)
+        unwritten = [c for c in codes_named(question) if c not in written]
         query = " ".join([question, *unwritten])
         hits = await asyncio.to_thread(self.index.search, query, caller, self.top_k, filters)
         return [

@@ -20,7 +20,7 @@ from agents.rag.subject_check import LANGUAGES, rare
 from services.words import same_word, words
 
 _CODE = re.compile(r"\b[A-Z]{3}\b")  # how documents write an ISO 4217 currency: EUR/HUF
-MAX_SHARED = 3  # the most currencies a rare word may name at once ("lira": TRY and old ones)
+MAX_SHARED = 3  # the most currencies a rare word may name at once ("zloty" names one)
 
 
 @cache

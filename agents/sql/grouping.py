@@ -123,12 +123,11 @@ def _over_picked_rows(select: exp.Select) -> bool:
         or not result_figures(select)
         or any(p.find(exp.Column) and not p.find(exp.AggFunc) for p in select.expressions)
         or any(key.find(exp.AggFunc, exp.Select) for key in order.expressions)
-        or not {c.name.lower() for k in order.expressions for c in k.find_all(exp.Column)}
     ):
         return False
-    outputs = {p.alias.lower() for p in select.expressions if p.alias}
-    if any(c.name.lower() in outputs for k in order.expressions for c in k.find_all(exp.Column)):
-        return False  # ordered by the figure itself
+    ordered = {c.name.lower() for key in order.expressions for c in key.find_all(exp.Column)}
+    if not ordered or ordered & {p.alias.lower() for p in select.expressions if p.alias}:
+        return False  # ordered by nothing, or by the figure itself
     rows = exp.select("*").from_(sources[0].copy())
     for part in ("where", "order", "limit"):
         rows.set(part, select.args.get(part))
